@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh clone with only python3 and make:
+#   make plan [STACK=prod]   the offline plan of a stack (no AWS account, no Pulumi CLI)
+#   make test                the full test suite
+# Each sets up .venv from the pinned requirements first (once; again when they change).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= prod
+STAMP  := $(VENV)/.installed
+
+.PHONY: plan test venv clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+plan: $(STAMP)
+	$(PY) -m odyssey plan $(STACK)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Pulumi components of the machine layer. One component per module."""
