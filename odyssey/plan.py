@@ -18,6 +18,7 @@ import logging
 import runpy
 import sys
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,10 +185,21 @@ def _owner_of(files: StackFiles) -> str | None:
         return value
 
 
-def run_plan(project_dir: Path, stack: str, organization: str = DEFAULT_ORGANIZATION) -> Plan:
-    """Plan ``stack`` offline; plan its cluster's owning stack first when it references one."""
+def run_plan(
+    project_dir: Path,
+    stack: str,
+    organization: str = DEFAULT_ORGANIZATION,
+    files: StackFiles | None = None,
+    on_monitor: Callable[[RecordingMonitor], None] | None = None,
+) -> Plan:
+    """Plan ``stack`` offline; plan its cluster's owning stack first when it references one.
+
+    ``files`` replaces the stack's files (tests plan configs that are not
+    committed); ``on_monitor`` receives the recording monitor before the program
+    runs, so a caller can see what registered even when the program fails.
+    """
     project_dir = project_dir.resolve()
-    files = read_stack_files(project_dir, stack)
+    files = files or read_stack_files(project_dir, stack)
     stack_outputs: dict[str, dict[str, Any]] = {}
     owner = _owner_of(files)
     if owner is not None:
@@ -201,14 +213,16 @@ def run_plan(project_dir: Path, stack: str, organization: str = DEFAULT_ORGANIZA
                 raise PlanError(f"{NAMESPACE}:clusterStack: the owning stack {owner} cannot be planned offline: {error}") from None
             stack_outputs[owner] = owner_plan.outputs
         # Otherwise the reference is left unanswered and the program reports the missing owner.
-    return _run_program(project_dir, files, organization, stack_outputs)
+    mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs)
+    monitor = RecordingMonitor(mocks)
+    if on_monitor is not None:
+        on_monitor(monitor)
+    return _run_program(project_dir, files, organization, mocks, monitor)
 
 
 def _run_program(
-    project_dir: Path, files: StackFiles, organization: str, stack_outputs: dict[str, dict[str, Any]]
+    project_dir: Path, files: StackFiles, organization: str, mocks: MockCloud, monitor: RecordingMonitor
 ) -> Plan:
-    mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs)
-    monitor = RecordingMonitor(mocks)
     warnings = _Collect()
     logger = logging.getLogger(f"odyssey.plan.{files.stack}")
     logger.propagate = False
