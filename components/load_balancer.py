@@ -70,7 +70,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        bucket = self._access_log_bucket(name, config, args.protect_logs)
+        bucket, bucket_policy = self._access_log_bucket(name, config, args.protect_logs)
 
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -86,7 +86,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             idle_timeout=config.idle_timeout_seconds,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix=ACCESS_LOG_PREFIX, enabled=True),
             # ELB checks that it may write to the bucket when access logs are enabled.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._bucket_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
         )
 
         if config.certificate_arn:
@@ -139,7 +139,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             }
         )
 
-    def _access_log_bucket(self, name: str, config: LoadBalancerConfig, protect: bool) -> aws.s3.Bucket:
+    def _access_log_bucket(
+        self, name: str, config: LoadBalancerConfig, protect: bool
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-access-logs",
@@ -195,7 +197,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         elb_account = aws.elb.get_service_account_output(opts=invoke)
         caller = aws.get_caller_identity_output(opts=invoke)
-        self._bucket_policy = aws.s3.BucketPolicy(
+        policy = aws.s3.BucketPolicy(
             f"{name}-access-logs",
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, elb_account.arn, caller.account_id).apply(
@@ -203,7 +205,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        return bucket
+        return bucket, policy
 
 
 def access_log_bucket_policy(bucket_arn: str, elb_account_arn: str, account_id: str) -> str:

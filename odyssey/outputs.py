@@ -34,6 +34,29 @@ class MachineLayerOutputs:
     instance_security_group_id: pulumi.Input[str]
     host_log_group_name: pulumi.Input[str]
 
+    @classmethod
+    def of_owner(cls, region: str, stack: str, network: Any, ingress: Any, cluster: Any) -> MachineLayerOutputs:
+        """The outputs of a stack that owns its cluster, from its Network, SharedLoadBalancer and SharedCluster."""
+        return cls(
+            region=region,
+            cluster_stack=stack,
+            cluster_name=cluster.cluster_name,
+            cluster_arn=cluster.cluster_arn,
+            capacity_provider_name=cluster.capacity_provider_name,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
+            availability_zones=network.availability_zones,
+            alb_arn=ingress.arn,
+            alb_dns_name=ingress.dns_name,
+            alb_zone_id=ingress.zone_id,
+            alb_security_group_id=ingress.security_group_id,
+            https_listener_arn=ingress.https_listener_arn,
+            http_listener_arn=ingress.http_listener_arn,
+            instance_security_group_id=cluster.instance_security_group_id,
+            host_log_group_name=cluster.host_log_group_name,
+        )
+
     @staticmethod
     def output_name(field_name: str) -> str:
         head, *rest = field_name.split("_")
