@@ -21,7 +21,6 @@ AMI over at least 3 AZs, cycled daily. Here:
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -30,6 +29,7 @@ import pulumi_aws as aws
 from odyssey.ami import ecs_ami_image_id
 from odyssey.capacity import MIN_HEALTHY_PERCENTAGE, max_healthy_percentage
 from odyssey.config import ClusterConfig
+from odyssey.iam import assume_role_policy
 from odyssey.userdata import render_user_data
 
 from .host_daemon import HostDaemon, HostDaemonArgs
@@ -106,14 +106,7 @@ class SharedCluster(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-instance",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child,
         )
         for index, policy_arn in enumerate(INSTANCE_ROLE_POLICIES):

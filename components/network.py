@@ -8,7 +8,6 @@ logs to CloudWatch Logs.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -16,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from odyssey.config import NetworkConfig
+from odyssey.iam import allow_policy, assume_role_policy
 from odyssey.placement import choose_availability_zones, zones_of_subnets
 
 from .log_group import LogGroupArgs, log_group
@@ -114,35 +114,15 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,
             policy=group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
+                lambda arn: allow_policy(
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [arn, f"{arn}:*"]
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),
