@@ -23,9 +23,11 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-# Exit codes: 0 planned; 2 the stack's configuration is invalid; 1 anything else failed.
-EXIT_CONFIG = 2
+# Exit codes: 0 planned and passed the gate; 1 the program failed; 2 the stack's
+# configuration (or policy config, or an argument) is invalid; 3 a mandatory policy failed.
 EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_POLICY = 3
 
 
 @app.callback()
@@ -46,13 +48,28 @@ def plan(
         str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
     ] = "organization",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the totals.")] = False,
+    policy_packs: Annotated[
+        Optional[list[Path]],
+        typer.Option("--policy-pack", help="Policy pack directory to gate the plan with; repeatable. "
+                                           "Default: the project's policies/ pack."),
+    ] = None,
+    policy_pack_configs: Annotated[
+        Optional[list[Path]],
+        typer.Option("--policy-pack-config", help="Policy config JSON for the --policy-pack in the same position. "
+                                                   "Default for the project's pack: policies/<stack>.json."),
+    ] = None,
+    skip_policies: Annotated[bool, typer.Option("--skip-policies", help="Plan without the policy gate.")] = False,
 ) -> None:
-    """Run the Pulumi program offline under Pulumi's mock runtime and show what it would create.
+    """Run the Pulumi program offline under Pulumi's mock runtime, then gate it with the policy packs.
 
-    Needs no AWS account and no Pulumi CLI. Exit code 2 means the stack's
-    configuration is invalid (each problem is listed); 1 means the program failed.
+    Needs no AWS account and no Pulumi CLI. Exit codes: 0 passed; 1 the program
+    failed; 2 invalid stack or policy configuration (each problem is listed);
+    3 a mandatory policy was violated.
     """
+    from .gate import GateError, run_gate
     from .plan import PlanError, run_plan
+
+    packs = _packs(project_dir, stack, policy_packs or [], policy_pack_configs or [], skip_policies)
 
     try:
         result = run_plan(project_dir, stack, organization=organization)
@@ -67,6 +84,14 @@ def plan(
         raise typer.Exit(EXIT_FAILED) from None
 
     document = result.to_json()
+    gate = None
+    if packs:
+        try:
+            gate = run_gate(result.resources, packs, result.project, result.stack, result.organization, result.config)
+        except GateError as error:
+            errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_CONFIG) from None
+        document["policies"] = gate.to_json()
     if json_path is not None:
         text = json.dumps(document, indent=2, sort_keys=False, default=str)
         if str(json_path) == "-":
@@ -75,6 +100,49 @@ def plan(
             json_path.write_text(text + "\n")
     if str(json_path) != "-":
         render(document, quiet=quiet)
+        if gate is not None:
+            render_gate(gate)
+    if gate is not None and gate.mandatory:
+        raise typer.Exit(EXIT_POLICY)
+
+
+def _packs(
+    project_dir: Path, stack: str, packs: list[Path], configs: list[Path], skip: bool
+) -> list[tuple[Path, Optional[Path]]]:
+    if skip:
+        if packs or configs:
+            raise typer.BadParameter("--skip-policies cannot be combined with --policy-pack or --policy-pack-config")
+        return []
+    if len(configs) > max(len(packs), 1):
+        raise typer.BadParameter(
+            f"{len(configs)} --policy-pack-config for {max(len(packs), 1)} pack(s); give at most one config per "
+            "--policy-pack, in the same order", param_hint="--policy-pack-config")
+    if not packs:
+        default_config = project_dir / "policies" / f"{stack}.json"
+        return [(project_dir / "policies", configs[0] if configs else (default_config if default_config.exists() else None))]
+    for pack in packs:
+        if not (pack / "PulumiPolicy.yaml").exists():
+            raise typer.BadParameter(f"{pack} has no PulumiPolicy.yaml; is it a policy pack directory?",
+                                     param_hint="--policy-pack")
+    return [(pack, configs[i] if i < len(configs) else None) for i, pack in enumerate(packs)]
+
+
+def render_gate(gate) -> None:
+    by_policy: dict[tuple[str, str, str], list] = {}
+    for violation in gate.violations:
+        by_policy.setdefault((violation.pack, violation.policy, violation.enforcementLevel), []).append(violation)
+    colours = {"mandatory": "red", "advisory": "yellow"}
+    for (pack, policy, level), violations in sorted(by_policy.items(), key=lambda item: (item[0][2] != "mandatory", item[0])):
+        console.print(f"[bold {colours.get(level, 'white')}]{level}[/] {pack}/{policy} ({len(violations)})",
+                      highlight=False)
+        for violation in violations:
+            first, *rest = violation.message.splitlines() or [""]
+            detail = " ".join(rest) if rest else first
+            console.print(f"  - {violation.urn or '(stack)'}\n    {detail}", highlight=False, soft_wrap=True)
+    packs = ", ".join(f"{p['name']}@{p['version']} ({p['policies']} policies)" for p in gate.packs)
+    verdict = (f"[bold red]{len(gate.mandatory)} mandatory violation(s)[/]" if gate.mandatory
+               else "[bold green]no mandatory violations[/]")
+    console.print(f"Policy gate: {packs}: {verdict}, {len(gate.violations) - len(gate.mandatory)} advisory.")
 
 
 def render(document: dict[str, Any], quiet: bool = False) -> None:

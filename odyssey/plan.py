@@ -160,6 +160,7 @@ class Plan:
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,4 +264,5 @@ def _run_program(
         outputs=outputs,
         warnings=warnings.messages,
         assumptions=list(mocks.assumptions),
+        config=dict(files.config),
     )

@@ -1,0 +1,152 @@
+"""Reading resources the way both previews present them, and never passing silently.
+
+Policies see two views of the same program:
+
+* a real ``pulumi preview``, where awsx's VPC shows its children (the VPC,
+  subnets with their AZs) and values the provider computes are unknown;
+* the offline plan, where awsx's VPC is one registration whose inputs carry
+  the AZ names, and every value is known.
+
+Reading an unknown value raises ``UnknownValueError``; the SDK reports that as
+an advisory "can't run policy during preview". Stack policies check every
+resource they can and raise once at the end for the ones they could not, so
+one unknown never hides another resource's violation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema, PolicyResource, ReportViolation, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
+
+ASG = "aws:autoscaling/group:Group"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
+ECS_CLUSTER = "aws:ecs/cluster:Cluster"
+ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+SUBNET = "aws:ec2/subnet:Subnet"
+VPC = "aws:ec2/vpc:Vpc"
+AWSX_VPC = "awsx:ec2:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+ALB_ALIAS = "aws:alb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+LISTENER_ALIAS = "aws:alb/listener:Listener"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+TARGET_GROUP_ALIAS = "aws:alb/targetGroup:TargetGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+
+LOAD_BALANCERS = (LOAD_BALANCER, ALB_ALIAS)
+LISTENERS = (LISTENER, LISTENER_ALIAS)
+TARGET_GROUPS = (TARGET_GROUP, TARGET_GROUP_ALIAS)
+
+
+def truthy(value: Any) -> bool:
+    """Launch templates carry some booleans as the strings "true"/"false"."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def dig(props: Mapping[str, Any] | None, *path: Any, default: Any = None) -> Any:
+    """``props[a][b]...``, or ``default`` when a step is missing; an unknown step raises."""
+    value: Any = props
+    for key in path:
+        if value is None:
+            return default
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return default
+    return default if value is None else value
+
+
+def container_definitions(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A task definition's containers; the provider takes them as a JSON string."""
+    raw = props.get("containerDefinitions")
+    if raw is None:
+        return []
+    parsed = json.loads(raw) if isinstance(raw, str) else raw
+    return list(parsed)
+
+
+def config_with_defaults(schema: PolicyConfigSchema | None, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The CLI fills schema defaults in; the SDK does not, so every policy applies them itself."""
+    properties = (schema.properties if schema else None) or {}
+    values = {k: spec["default"] for k, spec in properties.items() if "default" in spec}
+    values.update(given or {})
+    # Config crosses the analyzer protocol as a protobuf Struct, where every number is a float.
+    for key, spec in properties.items():
+        if spec.get("type") == "integer" and isinstance(values.get(key), float) and values[key].is_integer():
+            values[key] = int(values[key])
+    return values
+
+
+class Unresolved:
+    """Collects what a stack policy could not check, to report it once at the end."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def add(self, resource: PolicyResource, reason: str) -> None:
+        self.reasons.append(f"{resource.urn}: {reason}")
+
+    def check(self, resource: PolicyResource, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except UnknownValueError as error:
+            self.add(resource, error.message)
+
+    def raise_if_any(self) -> None:
+        if self.reasons:
+            error = UnknownValueError("", [])
+            error.message = "; ".join(self.reasons)
+            raise error
+
+
+class Stack:
+    """Lookups over the resources of a stack validation."""
+
+    def __init__(self, args: StackValidationArgs):
+        self.resources: list[PolicyResource] = list(args.resources)
+
+    def of_type(self, *types: str) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type in types]
+
+    def descendants(self, ancestor: PolicyResource, *types: str) -> Iterator[PolicyResource]:
+        for resource in self.resources:
+            parent = resource.parent
+            while parent is not None:
+                if parent.urn == ancestor.urn:
+                    if not types or resource.resource_type in types:
+                        yield resource
+                    break
+                parent = parent.parent
+
+    def dependents(self, target: PolicyResource, prop: str, *types: str) -> list[PolicyResource]:
+        """Resources whose ``prop`` is built from ``target``'s outputs."""
+        return [
+            r for r in self.of_type(*types)
+            if any(dep.urn == target.urn for dep in r.property_dependencies.get(prop, []))
+        ]
+
+
+def deps(resource: PolicyResource, prop: str) -> list[PolicyResource]:
+    return list(resource.property_dependencies.get(prop, []))
+
+
+def report_each(violations: Iterable[tuple[str, str | None]], report: ReportViolation) -> None:
+    for message, urn in violations:
+        report(message, urn)
