@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # messages stay whole lines, greppable in CI logs
 
 # Exit codes: 0 planned and passed the gate; 1 the program failed; 2 the stack's
 # configuration (or policy config, or an argument) is invalid; 3 a mandatory policy failed.
@@ -142,7 +142,8 @@ def render_gate(gate) -> None:
     packs = ", ".join(f"{p['name']}@{p['version']} ({p['policies']} policies)" for p in gate.packs)
     verdict = (f"[bold red]{len(gate.mandatory)} mandatory violation(s)[/]" if gate.mandatory
                else "[bold green]no mandatory violations[/]")
-    console.print(f"Policy gate: {packs}: {verdict}, {len(gate.violations) - len(gate.mandatory)} advisory.")
+    console.print(f"Policy gate: {packs}: {verdict}, {len(gate.violations) - len(gate.mandatory)} advisory.",
+                  soft_wrap=True)
 
 
 def render(document: dict[str, Any], quiet: bool = False) -> None:

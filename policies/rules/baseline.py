@@ -347,7 +347,7 @@ def _validate_circuit_breaker(args: ResourceValidationArgs, report: ReportViolat
 ecs_circuit_breaker = ResourceValidationPolicy(
     name="ecs-deployment-circuit-breaker",
     description="Rolling deploys halt and roll back when new containers fail their health checks (design doc 000; "
-                "AWS ECS deployment circuit breaker).",
+                "AWS Well-Architected REL08: deploy changes automatically and roll back on failure).",
     validate=_validate_circuit_breaker,
 )
 
@@ -422,7 +422,7 @@ def _validate_protected(args: ResourceValidationArgs, report: ReportViolation) -
 stateful_resources_protected = ResourceValidationPolicy(
     name="stateful-resources-protected",
     description="Resources that hold data (log groups, buckets, volumes, databases) are protected, so neither a "
-                "destroy nor a refactor loses them.",
+                "destroy nor a refactor loses them (AWS Well-Architected REL09: back up and protect data).",
     config_schema=STATEFUL_SCHEMA,
     validate=_validate_protected,
 )

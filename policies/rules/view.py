@@ -94,6 +94,16 @@ def config_with_defaults(schema: PolicyConfigSchema | None, given: Mapping[str, 
     return values
 
 
+class CannotCheck(UnknownValueError):
+    """Raised to have the SDK report an advisory "can't run policy" instead of passing silently."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.unknown_type_sentinel = ""
+        self.props = []
+        self.message = message
+
+
 class Unresolved:
     """Collects what a stack policy could not check, to report it once at the end."""
 
@@ -111,9 +121,7 @@ class Unresolved:
 
     def raise_if_any(self) -> None:
         if self.reasons:
-            error = UnknownValueError("", [])
-            error.message = "; ".join(self.reasons)
-            raise error
+            raise CannotCheck("; ".join(self.reasons))
 
 
 class Stack:
