@@ -32,3 +32,46 @@ def max_healthy_percentage(min_in_service: int) -> int:
 def extra_instances_during_replacement(group_size: int, max_healthy: int) -> int:
     """How many instances above ``group_size`` a replacement may launch."""
     return group_size * max_healthy // 100 - group_size
+
+
+# ---------------------------------------------------------------- what one node offers tasks
+
+# GiB of memory per vCPU by instance family letter, for the general-purpose,
+# compute, memory and high-memory families. Other families (GPU, storage,
+# burstable beyond the table below) are not checked.
+MEMORY_PER_VCPU_GIB = {"c": 2, "m": 4, "r": 8, "x": 16, "z": 8}
+BURSTABLE = {  # t3/t3a/t4g: (vCPUs, GiB)
+    "nano": (2, 0.5), "micro": (2, 1), "small": (2, 2), "medium": (2, 4),
+    "large": (2, 8), "xlarge": (4, 16), "2xlarge": (8, 32),
+}
+# The OS, the ECS agent and Docker keep some memory; ECS registers less than the
+# instance has. A tenth is a conservative estimate for the check, not AWS's figure.
+REGISTERED_MEMORY_FRACTION = 0.9
+
+
+def _vcpus(size: str) -> int | None:
+    if size == "medium":
+        return 1
+    if size == "large":
+        return 2
+    if size == "xlarge":
+        return 4
+    if size.endswith("xlarge") and size[:-6].isdigit():
+        return 4 * int(size[:-6])
+    return None
+
+
+def task_capacity(instance_type: str) -> tuple[int, int] | None:
+    """(CPU units, MiB of memory) one node of ``instance_type`` offers tasks, or None when not known."""
+    from .ami import parse_instance_type
+
+    parsed = parse_instance_type(instance_type)
+    if parsed.family == "t" and parsed.size in BURSTABLE:
+        vcpus, gib = BURSTABLE[parsed.size]
+    else:
+        vcpus = _vcpus(parsed.size)
+        per_vcpu = MEMORY_PER_VCPU_GIB.get(parsed.family)
+        if vcpus is None or per_vcpu is None:
+            return None
+        gib = vcpus * per_vcpu
+    return vcpus * 1024, int(gib * 1024 * REGISTERED_MEMORY_FRACTION)

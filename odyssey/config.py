@@ -22,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from . import userdata
 from .ami import parse_instance_type
 from .images import EXAMPLE as IMAGE_EXAMPLE
 from .images import pinned_image_problem
+from .model import EMAIL, Model, Setting, check_env_names
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
@@ -46,33 +47,12 @@ ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 MODERN_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
-class _Model(BaseModel):
-    """Stack-file keys are camelCase; unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, strict=True
-    )
-
-
-def _number_as_text(value: Any) -> Any:
-    # YAML writes `vm.max_map_count: 262144` as a number; these settings are text.
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-# A setting's value: text, or a number written without quotes.
-Setting = Annotated[str, BeforeValidator(_number_as_text)]
-
-
-class Tags(_Model):
+class Tags(Model):
     """Billing tags put on every resource through the provider's default tags (002's X-Dept and X-Contact)."""
 
     department: str = Field(min_length=1, max_length=256, examples=["platform"])
@@ -87,7 +67,7 @@ class Tags(_Model):
         return value
 
 
-class ExistingVpc(_Model):
+class ExistingVpc(Model):
     """A VPC made elsewhere. Its subnets' AZs are looked up and must span at least 3."""
 
     vpc_id: str = Field(examples=["vpc-0a1b2c3d4e5f67890"])
@@ -112,7 +92,7 @@ class ExistingVpc(_Model):
         return value
 
 
-class NetworkConfig(_Model):
+class NetworkConfig(Model):
     """The VPC the cluster runs in: a new awsx VPC, or an existing one."""
 
     cidr_block: str = Field("10.0.0.0/16", examples=["10.20.0.0/16"])
@@ -156,7 +136,7 @@ class NetworkConfig(_Model):
         return self
 
 
-class HostDaemon(_Model):
+class HostDaemon(Model):
     """One container on every instance, run as an ECS service with the DAEMON strategy."""
 
     image: str = Field(examples=[IMAGE_EXAMPLE])
@@ -173,16 +153,10 @@ class HostDaemon(_Model):
             raise ValueError(problem)
         return value
 
-    @field_validator("environment")
-    @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not ENV_NAME.match(k)]
-        if bad:
-            raise ValueError(f"{', '.join(map(repr, bad))} not valid environment variable names")
-        return value
+    _env_names = field_validator("environment")(check_env_names)
 
 
-class ClusterConfig(_Model):
+class ClusterConfig(Model):
     """The shared ECS cluster: one homogeneous Auto Scaling group on the ECS-optimized AMI."""
 
     instance_type: str = Field("m7i.large", examples=["m7i.large"])
@@ -252,7 +226,7 @@ class ClusterConfig(_Model):
         )
 
 
-class LoadBalancerConfig(_Model):
+class LoadBalancerConfig(Model):
     """The one Application Load Balancer every service on the cluster shares."""
 
     certificate_arn: str | None = Field(
@@ -289,7 +263,7 @@ class LoadBalancerConfig(_Model):
         return value
 
 
-class StackConfig(_Model):
+class StackConfig(Model):
     """Everything one stack is configured with."""
 
     region: str = Field(examples=["us-east-1"])

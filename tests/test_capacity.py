@@ -24,3 +24,22 @@ def test_one_replacement_always_fits_at_or_above_the_minimum(minimum, above):
 def test_minimum_must_be_positive(minimum):
     with pytest.raises(ValueError):
         max_healthy_percentage(minimum)
+
+
+@pytest.mark.parametrize(
+    "instance_type, expected",
+    [
+        ("m7i.large", (2048, 7372)),
+        ("c7g.xlarge", (4096, 7372)),
+        ("r6i.2xlarge", (8192, 58982)),
+        ("m5.24xlarge", (98304, 353894)),
+        ("t3.micro", (2048, 921)),
+        ("t4g.medium", (2048, 3686)),
+        ("g5.xlarge", None),
+        ("m6i.metal", None),
+    ],
+)
+def test_task_capacity_table(instance_type, expected):
+    from odyssey.capacity import task_capacity
+
+    assert task_capacity(instance_type) == expected

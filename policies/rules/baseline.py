@@ -6,7 +6,6 @@ policy cites the Security Hub FSBP control (and Checkov check) it maps to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .secrets import SECRET_NAME_PATTERN, looks_like_secret
 from .view import (
     BUCKET, BUCKET_V2, EBS_VOLUME, ECS_SERVICE, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS,
     LOG_GROUP, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, TARGET_GROUPS, TASK_DEFINITION, Stack, Unresolved,
@@ -376,7 +376,7 @@ no_privileged_containers = ResourceValidationPolicy(
 
 SECRETS_SCHEMA = PolicyConfigSchema(
     properties={"namePattern": {"type": "string",
-                                "default": r"(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL)|(^|_)(API_?|ACCESS_|PRIVATE_)?KEY(_|$)",
+                                "default": SECRET_NAME_PATTERN,
                                 "description": "Environment variable names that must come from secrets, not values."}},
 )
 
@@ -384,11 +384,11 @@ SECRETS_SCHEMA = PolicyConfigSchema(
 def _validate_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != TASK_DEFINITION:
         return
-    pattern = re.compile(config_with_defaults(SECRETS_SCHEMA, args.get_config())["namePattern"], re.IGNORECASE)
+    pattern = config_with_defaults(SECRETS_SCHEMA, args.get_config())["namePattern"]
     for container in container_definitions(args.props):
         for variable in container.get("environment") or []:
             name = str(variable.get("name") or "")
-            if pattern.search(name) and variable.get("value"):
+            if looks_like_secret(name, pattern) and variable.get("value"):
                 report(f"Container '{container.get('name')}' passes {name} as a plain environment value; take it from "
                        "Secrets Manager or SSM Parameter Store through 'secrets'.")
 

@@ -1,0 +1,38 @@
+"""The base of every stack-config model, and value types they share."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Model(BaseModel):
+    """Stack-file keys are camelCase; unknown keys and wrong types are errors, never coerced or ignored."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, strict=True
+    )
+
+
+def _number_as_text(value: Any) -> Any:
+    # YAML writes `vm.max_map_count: 262144` as a number; these settings are text.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# A setting's value: text, or a number written without quotes.
+Setting = Annotated[str, BeforeValidator(_number_as_text)]
+
+
+def check_env_names(values: dict[str, Any]) -> dict[str, Any]:
+    bad = [k for k in values if not ENV_NAME.match(k)]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))} not valid environment variable names (letters, digits, _)")
+    return values
