@@ -1,19 +1,23 @@
-"""Odyssey: the machine layer. Read top to bottom, this is the architecture.
+"""Odyssey: the machine layer and the application stacks on it. Read top to bottom, this is the architecture.
 
 A stack either owns a shared ECS cluster (network, shared load balancer,
 cluster) or runs on one another stack owns (``odyssey:clusterStack``). Either
-way it exports the same machine-layer outputs for application stacks to use.
+way it exports the machine-layer outputs, and deploys its application stack
+(services, scheduled tasks, event stream) onto that cluster.
 """
 
 import pulumi
 import pulumi_aws as aws
 
+from components.app_stack import AppStack, AppStackArgs
 from components.cluster import SharedCluster, SharedClusterArgs
-from components.cluster_reference import ClusterReference
+from components.cluster_reference import read_owner
 from components.load_balancer import SharedLoadBalancer, SharedLoadBalancerArgs
 from components.network import Network, NetworkArgs, resolve_placement
 from odyssey.config import load_stack_config
+from odyssey.model import ConfigError
 from odyssey.outputs import MachineLayerOutputs
+from odyssey.stack_checks import cluster_problems
 from odyssey.stack_names import StackNames, default_tags
 
 config = load_stack_config()  # every config problem is reported here, before anything registers
@@ -41,9 +45,21 @@ if config.owns_cluster:
         exec_log_group_name=names.log_group("ecs-exec"), host_log_group_name=names.log_group("hosts"),
         log_retention_days=retention, protect_logs=protect, instance_tags=tags,
     ), opts)
-    machine = MachineLayerOutputs.of_owner(config.region, f"{pulumi.get_organization()}/{names.project}/{names.stack}",
-                                           network, ingress, cluster)
+    machine = MachineLayerOutputs.of_owner(
+        config.region, f"{pulumi.get_organization()}/{names.project}/{names.stack}", network, ingress, cluster,
+        instance_type=config.cluster_config.instance_type,
+        listener_slots=dict(config.cluster_config.application_stacks) or {names.stack: 1})
 else:
-    machine = ClusterReference(config.cluster_stack, opts).outputs
+    machine = read_owner(config.cluster_stack, opts)
+    problems = cluster_problems(config, names.stack, config.cluster_stack, machine.instance_type, machine.listener_slots)
+    if problems:
+        raise ConfigError(problems)
 
 machine.export()
+if config.services or config.schedules:
+    app = AppStack("app", AppStackArgs(config, names.project, names.stack, machine,
+                                       listener_slot=machine.listener_slots[names.stack]), opts)
+    pulumi.export("serviceNames", app.services)
+    pulumi.export("listenerPriorities", app.listener_priorities)
+    pulumi.export("namespace", app.namespace_name)
+    pulumi.export("eventTopicArn", app.topic_arn)

@@ -32,6 +32,7 @@ from odyssey.config import ClusterConfig
 from odyssey.iam import assume_role_policy
 from odyssey.userdata import render_user_data
 
+from .alert_topic import AlertTopic, AlertTopicArgs
 from .host_daemon import HostDaemon, HostDaemonArgs
 from .log_group import LogGroupArgs, log_group
 
@@ -43,6 +44,7 @@ INSTANCE_ROLE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 )
 ROOT_DEVICE = "/dev/xvda"
+RESERVATION_ALARM_PERCENT = 85
 ASG_METRICS = [
     "GroupMinSize",
     "GroupMaxSize",
@@ -249,6 +251,8 @@ class SharedCluster(pulumi.ComponentResource):
         self.instance_security_group_id = instance_sg.id
         self.instance_role_arn = role.arn
         self.host_log_group_name = host_logs.name
+        self.exec_log_group_name = exec_logs.name
+        self._alarms(name, args, cluster.name)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -258,6 +262,33 @@ class SharedCluster(pulumi.ComponentResource):
                 "instanceSecurityGroupId": self.instance_security_group_id,
             }
         )
+
+    def _alarms(self, name: str, args: SharedClusterArgs, cluster_name: pulumi.Output[str]) -> None:
+        """Reservation near full means the next deploy (which doubles a service for a while) may not fit."""
+        topic = AlertTopic(
+            f"{name}-alarms",
+            AlertTopicArgs(f"{args.cluster_name} cluster alarms", args.config.alarm_email),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for metric in ("CPUReservation", "MemoryReservation"):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{metric.lower()}",
+                alarm_description=f"{args.cluster_name}: {metric} above {RESERVATION_ALARM_PERCENT}% for 15 minutes",
+                namespace="AWS/ECS",
+                metric_name=metric,
+                dimensions={"ClusterName": cluster_name},
+                statistic="Maximum",
+                period=300,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator="GreaterThanThreshold",
+                threshold=RESERVATION_ALARM_PERCENT,
+                treat_missing_data="breaching",
+                alarm_actions=[topic.topic_arn],
+                ok_actions=[topic.topic_arn],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.alarm_topic_arn = topic.topic_arn
 
     def _security_groups(self, name: str, args: SharedClusterArgs) -> aws.ec2.SecurityGroup:
         """Instances accept only the dynamic host ports, only from the shared ALB."""

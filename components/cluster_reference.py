@@ -3,13 +3,19 @@
 Design doc 000: one cluster runs several application stacks. A stack that does
 not own its cluster names the owner (``odyssey:clusterStack``) and reads the
 owner's outputs through a StackReference.
+
+The outputs are read at once, synchronously (as a synchronous invoke is), so
+that this stack's services are checked against the owner's cluster (node size,
+its slot of listener priorities) before anything else registers.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pulumi
+from pulumi.runtime.sync_await import _sync_await
 
 from odyssey.outputs import MachineLayerOutputs
 
@@ -23,12 +29,12 @@ class OwnerNotDeployedError(Exception):
 
 def check_owner_outputs(stack_name: str, outputs: dict[str, Any]) -> dict[str, Any]:
     """Fail with a clear message when the owning stack is missing or has not been deployed."""
-    missing = [n for n in MachineLayerOutputs.output_names() if n not in outputs and n not in OPTIONAL_OUTPUTS]
     if not outputs:
         raise OwnerNotDeployedError(
             f"odyssey:clusterStack: the owning stack {stack_name} has no outputs. Deploy it first "
             f"(pulumi up --stack {stack_name}), then this stack."
         )
+    missing = [n for n in MachineLayerOutputs.output_names() if n not in outputs and n not in OPTIONAL_OUTPUTS]
     if missing:
         raise OwnerNotDeployedError(
             f"odyssey:clusterStack: {stack_name} does not export {', '.join(missing)}; is it an Odyssey stack "
@@ -37,15 +43,12 @@ def check_owner_outputs(stack_name: str, outputs: dict[str, Any]) -> dict[str, A
     return outputs
 
 
-class ClusterReference:
-    """The owner's machine-layer outputs, read through a ``pulumi.StackReference``."""
-
-    def __init__(self, stack_name: str, opts: pulumi.ResourceOptions | None = None):
-        self.stack_name = stack_name
-        self.reference = pulumi.StackReference("cluster-owner", stack_name=stack_name, opts=opts)
-        checked = self.reference.outputs.apply(lambda outputs: check_owner_outputs(stack_name, outputs))
-        values = {name: checked.apply(lambda o, n=name: o.get(n)) for name in MachineLayerOutputs.output_names()}
-        values["clusterStack"] = pulumi.Output.from_input(stack_name)
-        self.outputs = MachineLayerOutputs(
-            **{f: values[MachineLayerOutputs.output_name(f)] for f in MachineLayerOutputs.__dataclass_fields__}
-        )
+def read_owner(stack_name: str, opts: pulumi.ResourceOptions | None = None) -> MachineLayerOutputs:
+    """The owner's machine-layer outputs as plain values, through a ``pulumi.StackReference``."""
+    reference = pulumi.StackReference("cluster-owner", stack_name=stack_name, opts=opts)
+    outputs = check_owner_outputs(stack_name, _sync_await(reference.outputs.future()) or {})
+    values = {f.name: outputs.get(MachineLayerOutputs.output_name(f.name)) for f in fields(MachineLayerOutputs)}
+    values["cluster_stack"] = stack_name
+    # Numbers cross the engine as floats.
+    values["listener_slots"] = {name: int(slot) for name, slot in (values["listener_slots"] or {}).items()}
+    return MachineLayerOutputs(**values)

@@ -123,6 +123,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         )
 
         self.arn = self.load_balancer.arn
+        self.arn_suffix = self.load_balancer.arn_suffix
         self.dns_name = self.load_balancer.dns_name
         self.zone_id = self.load_balancer.zone_id
         self.security_group_id = self.security_group.id

@@ -19,7 +19,6 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -29,7 +28,8 @@ from . import userdata
 from .ami import parse_instance_type
 from .images import EXAMPLE as IMAGE_EXAMPLE
 from .images import pinned_image_problem
-from .model import EMAIL, Model, Setting, check_env_names
+from .app_config import AppConfig, ScheduleConfig, ServiceConfig
+from .model import EMAIL, ConfigError, Model, Problem, Setting, check_env_names
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
@@ -46,6 +46,8 @@ AVAILABILITY_ZONE = re.compile(r"^(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
+PLAIN_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+LISTENER_SLOTS = 10
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -172,6 +174,38 @@ class ClusterConfig(Model):
     ecs_config: dict[str, Setting] = Field(default_factory=dict, examples=[{"ECS_RESERVED_MEMORY": "256"}])
     sysctls: dict[str, Setting] = Field(default_factory=dict, examples=[{"vm.max_map_count": "262144"}])
     daemons: dict[str, HostDaemon] = Field(default_factory=dict)
+    application_stacks: dict[str, int] = Field(default_factory=dict, examples=[{"prod": 1, "stage": 2}])
+    alarm_email: str | None = Field(None, examples=["platform-team@example.com"])
+
+    @field_validator("application_stacks")
+    @classmethod
+    def _registry(cls, value: dict[str, int]) -> dict[str, int]:
+        problems = []
+        bad_names = [n for n in value if not PLAIN_STACK_NAME.match(n)]
+        if bad_names:
+            problems.append(f"{', '.join(map(repr, bad_names))} not stack names such as 'stage'")
+        bad_slots = [f"{n}: {s}" for n, s in value.items() if not 1 <= s <= LISTENER_SLOTS]
+        if bad_slots:
+            problems.append(f"slots must be 1-{LISTENER_SLOTS} ({', '.join(bad_slots)})")
+        slots = list(value.values())
+        shared = sorted({s for s in slots if slots.count(s) > 1})
+        if shared:
+            problems.append(f"slot(s) {', '.join(map(str, shared))} given to more than one stack; each stack needs "
+                            "its own slot of listener-rule priorities")
+        prefixes = sorted(f"{a} and {b}" for a in value for b in value if a != b and b.startswith(f"{a}-"))
+        if prefixes:
+            problems.append(f"stack names {', '.join(prefixes)} overlap: '<stack>-' prefixes the ECS service names "
+                            "the event stream matches on")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _alarm_email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
 
     @field_validator("instance_type")
     @classmethod
@@ -274,6 +308,9 @@ class StackConfig(Model):
     load_balancer: LoadBalancerConfig | None = None
     log_retention_days: int = Field(30, examples=[30])
     protect_stateful_resources: bool = Field(True, examples=[True])
+    app: AppConfig = Field(default_factory=AppConfig)
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
 
     @field_validator("region")
     @classmethod
@@ -326,27 +363,6 @@ class StackConfig(Model):
 
 
 # ---------------------------------------------------------------- errors
-
-
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-    example: str | None
-
-    def __str__(self) -> str:
-        text = f"{self.key}: {self.message}"
-        return f"{text}\n    example: {self.example}" if self.example else text
-
-
-class ConfigError(Exception):
-    """The stack configuration is invalid; ``problems`` has one entry per problem."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        count = len(problems)
-        header = f"invalid stack configuration ({count} problem{'s' if count != 1 else ''}):"
-        super().__init__("\n".join([header, *(f"  - {p}" for p in problems)]))
 
 
 def _config_key(loc: tuple[Any, ...]) -> str:
@@ -423,12 +439,23 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     return Problem(_config_key(loc) if loc else f"{NAMESPACE}", message, _example(loc))
 
 
-def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
-    """Validate a mapping of config keys (without the ``odyssey:`` prefix; ``region`` for aws:region)."""
+def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None) -> StackConfig:
+    """Validate a mapping of config keys (without the ``odyssey:`` prefix; ``region`` for aws:region).
+
+    With ``stack``, the checks across keys run too (routes, names derived from
+    the stack name, services against the node size); every problem is reported.
+    """
+    from .stack_checks import stack_problems
+
     try:
-        return StackConfig.model_validate(dict(raw))
+        config = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         raise ConfigError([_problem(e) for e in error.errors()]) from None
+    if stack is not None:
+        problems = stack_problems(config, stack)
+        if problems:
+            raise ConfigError(problems)
+    return config
 
 
 def raw_from_pulumi_config(values: Mapping[str, str]) -> dict[str, Any]:
@@ -461,7 +488,8 @@ def _decode(value: Any) -> Any:
 
 def load_stack_config() -> StackConfig:
     """Read and validate this stack's configuration from the running Pulumi program."""
+    import pulumi
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw_from_pulumi_config(values))
+    return parse_stack_config(raw_from_pulumi_config(values), stack=pulumi.get_stack())

@@ -106,6 +106,15 @@ class MockCloud(pulumi.runtime.Mocks):
         "aws:lb/loadBalancer:LoadBalancer": lambda self, args, name: {
             "dnsName": f"{name}-{_digest(name, 10)}.{self.region}.elb.amazonaws.com",
             "zoneId": "Z35SXDOTRQ7X7K",
+            "arnSuffix": f"app/{name}/{_digest(name, 16)}",
+        },
+        "aws:lb/targetGroup:TargetGroup": lambda self, args, name: {
+            "arnSuffix": f"targetgroup/{name}/{_digest(name, 16)}",
+        },
+        "aws:ecs/taskDefinition:TaskDefinition": lambda self, args, name: {
+            "arn": f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:task-definition/{args.inputs.get('family', name)}:1",
+            "arnWithoutRevision": f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:task-definition/{args.inputs.get('family', name)}",
+            "revision": 1.0,
         },
         "aws:ec2/launchTemplate:LaunchTemplate": lambda self, args, name: {"latestVersion": 1.0},
         "aws:s3/bucket:Bucket": lambda self, args, name: {"bucket": name, "arn": f"arn:aws:s3:::{name}"},
@@ -155,6 +164,9 @@ class MockCloud(pulumi.runtime.Mocks):
             "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
             "id": ACCOUNT_ID,
             "userId": "AIDAOFFLINEPLAN",
+        },
+        "aws:index/getPartition:getPartition": lambda self, a: {
+            "partition": "aws", "dnsSuffix": "amazonaws.com", "reversePartition": "com.amazonaws", "id": "aws",
         },
         "aws:index/getRegion:getRegion": lambda self, a: {"region": self.region, "name": self.region, "id": self.region},
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -36,3 +37,24 @@ def check_env_names(values: dict[str, Any]) -> dict[str, Any]:
     if bad:
         raise ValueError(f"{', '.join(map(repr, bad))} not valid environment variable names (letters, digits, _)")
     return values
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    message: str
+    example: str | None
+
+    def __str__(self) -> str:
+        text = f"{self.key}: {self.message}"
+        return f"{text}\n    example: {self.example}" if self.example else text
+
+
+class ConfigError(Exception):
+    """The stack configuration is invalid; ``problems`` has one entry per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = len(problems)
+        header = f"invalid stack configuration ({count} problem{'s' if count != 1 else ''}):"
+        super().__init__("\n".join([header, *(f"  - {p}" for p in problems)]))

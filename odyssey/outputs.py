@@ -13,7 +13,8 @@ class MachineLayerOutputs:
     """Everything an application stack needs to run on the shared cluster.
 
     Field names are the stack output names. ``https_listener_arn`` is None when
-    the owner has no certificate.
+    the owner has no certificate. ``listener_slots`` maps each application
+    stack allowed on the cluster to its slot of listener-rule priorities.
     """
 
     region: pulumi.Input[str]
@@ -33,9 +34,14 @@ class MachineLayerOutputs:
     http_listener_arn: pulumi.Input[str]
     instance_security_group_id: pulumi.Input[str]
     host_log_group_name: pulumi.Input[str]
+    exec_log_group_name: pulumi.Input[str]
+    alb_arn_suffix: pulumi.Input[str]
+    instance_type: str
+    listener_slots: dict[str, int]
 
     @classmethod
-    def of_owner(cls, region: str, stack: str, network: Any, ingress: Any, cluster: Any) -> MachineLayerOutputs:
+    def of_owner(cls, region: str, stack: str, network: Any, ingress: Any, cluster: Any, instance_type: str,
+                 listener_slots: dict[str, int]) -> MachineLayerOutputs:
         """The outputs of a stack that owns its cluster, from its Network, SharedLoadBalancer and SharedCluster."""
         return cls(
             region=region,
@@ -55,6 +61,10 @@ class MachineLayerOutputs:
             http_listener_arn=ingress.http_listener_arn,
             instance_security_group_id=cluster.instance_security_group_id,
             host_log_group_name=cluster.host_log_group_name,
+            exec_log_group_name=cluster.exec_log_group_name,
+            alb_arn_suffix=ingress.arn_suffix,
+            instance_type=instance_type,
+            listener_slots=listener_slots,
         )
 
     @staticmethod

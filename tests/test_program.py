@@ -39,10 +39,15 @@ def test_prod_owns_the_machine_layer(prod):
     assert "vm.max_map_count = 262144" in base64.b64decode(template["userData"]).decode()
 
 
+APP_OUTPUTS = ["eventTopicArn", "listenerPriorities", "namespace", "serviceNames"]
+
+
 def test_prod_exports_the_whole_machine_layer_contract(prod):
-    assert sorted(prod.outputs) == sorted(MachineLayerOutputs.output_names())
+    assert sorted(prod.outputs) == sorted(MachineLayerOutputs.output_names() + APP_OUTPUTS)
     assert all(value is not None for value in prod.outputs.values())
     assert prod.outputs["clusterStack"] == "organization/odyssey/prod"
+    assert prod.outputs["listenerSlots"] == {"prod": 1, "stage": 2}
+    assert prod.outputs["instanceType"] == "m7i.large"
 
 
 def test_every_aws_resource_uses_the_tagged_provider(prod):

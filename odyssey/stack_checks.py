@@ -1,0 +1,154 @@
+"""Checks across a stack's keys, after each key is valid on its own. One Problem per problem."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .app_config import DNS_LABEL_MAX, name_problem
+from .capacity import task_capacity
+from .model import Problem
+from .routing import Route
+
+SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler
+ECS_NAME_MAX = 255
+DNS_NAME_MAX = 253
+
+
+def ecs_service_name(stack: str, service: str) -> str:
+    # '<stack>-' prefixes every ECS service of the stack: the event stream matches on it.
+    return f"{stack}-{service}"
+
+
+def schedule_name(stack: str, schedule: str) -> str:
+    return f"{stack}-{schedule}"
+
+
+def namespace_name(config, stack: str, project: str = "odyssey") -> str:
+    return config.app.namespace or f"{stack}.{project}.internal".lower()
+
+
+def public_routes(config) -> dict[str, Route]:
+    """Each public service's rule: its own hosts, or the stack's default hosts, and its paths."""
+    routes = {}
+    for name, service in config.services.items():
+        if service.public is not None:
+            hosts = tuple(service.public.hosts or config.app.default_hosts)
+            routes[name] = Route(name, hosts, tuple(service.public.paths))
+    return routes
+
+
+def listener_slot(config, stack: str) -> int | None:
+    """This stack's slot of listener priorities on its own cluster (owner only)."""
+    registry = config.cluster_config.application_stacks
+    if not registry:
+        return 1
+    return registry.get(stack)
+
+
+def stack_problems(config, stack: str) -> list[Problem]:
+    problems = _names(config, stack) + _schedules(config, stack) + _routes(config)
+    if config.owns_cluster:
+        problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
+        if config.services and listener_slot(config, stack) is None:
+            problems.append(Problem(
+                "odyssey:cluster.applicationStacks",
+                f"lists the stacks on this cluster but not this stack ({stack}), which runs services on it",
+                f"odyssey:cluster.applicationStacks: {{\"{stack}\": 1}}",
+            ))
+    return problems
+
+
+def _names(config, stack: str) -> list[Problem]:
+    problems = []
+    for name in config.services:
+        problem = name_problem(name, "service")
+        if problem is None and len(ecs_service_name(stack, name)) > ECS_NAME_MAX:
+            problem = f"the ECS service name {ecs_service_name(stack, name)!r} is longer than {ECS_NAME_MAX}"
+        if problem:
+            problems.append(Problem(f"odyssey:services.{name}", problem, 'odyssey:services: {"web": {...}}'))
+    namespace = namespace_name(config, stack)
+    if len(namespace) > DNS_NAME_MAX or any(len(label) > DNS_LABEL_MAX for label in namespace.split(".")):
+        problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",
+                                'odyssey:app.namespace: "prod.odyssey.internal"'))
+    return problems
+
+
+def _schedules(config, stack: str) -> list[Problem]:
+    problems = []
+    for name, schedule in config.schedules.items():
+        key = f"odyssey:schedules.{name}"
+        problem = name_problem(name, "schedule")
+        full = schedule_name(stack, name)
+        if problem is None and len(full) > SCHEDULE_NAME_MAX:
+            problem = (f"the schedule's AWS name {full!r} is {len(full)} characters; EventBridge Scheduler allows "
+                       f"{SCHEDULE_NAME_MAX}, so shorten the schedule name to at most "
+                       f"{SCHEDULE_NAME_MAX - len(stack) - 1}")
+        if problem:
+            problems.append(Problem(key, problem, 'odyssey:schedules: {"nightly-report": {...}}'))
+        if schedule.service not in config.services:
+            known = ", ".join(sorted(config.services)) or "none configured"
+            problems.append(Problem(f"{key}.service", f"names service {schedule.service!r}, which is not in "
+                                    f"odyssey:services ({known})", f'{key}.service: "worker"'))
+    return problems
+
+
+def _routes(config) -> list[Problem]:
+    problems = []
+    claimed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name, route in public_routes(config).items():
+        if not route.hosts:
+            problems.append(Problem(
+                f"odyssey:services.{name}.public.hosts",
+                "the service has no host to route on: every rule on the shared listener needs one, so other "
+                "stacks' traffic is never caught; set hosts here or odyssey:app.defaultHosts",
+                f'odyssey:services.{name}.public.hosts: ["www.example.com"]',
+            ))
+        for host in route.hosts:
+            for path in route.paths or ("(any path)",):
+                claimed[(host, path)].append(name)
+    for (host, path), services in sorted(claimed.items()):
+        if len(services) > 1:
+            what = f"host {host}" + ("" if path == "(any path)" else f" with path {path}")
+            problems.append(Problem(
+                f"odyssey:services.{services[1]}.public",
+                f"routes {what}, which {', '.join(services[:1])} already routes; each host and path may go to one "
+                "service only",
+                f'odyssey:services.{services[1]}.public.paths: ["/{services[1]}/*"]',
+            ))
+    return problems
+
+
+def capacity_problems(config, instance_type: str, source: str) -> list[Problem]:
+    """Services and their containers must fit on one node of the cluster's instance type."""
+    capacity = task_capacity(instance_type)
+    if capacity is None:
+        return []
+    cpu_units, memory_mib = capacity
+    problems = []
+    for name, service in config.services.items():
+        if service.memory > memory_mib:
+            problems.append(Problem(
+                f"odyssey:services.{name}.memory",
+                f"is {service.memory} MiB, above the ~{memory_mib} MiB one {instance_type} node offers tasks "
+                f"({source}); the task could never be placed",
+                f"odyssey:services.{name}.memory: {min(512, memory_mib)}",
+            ))
+        if service.cpu > cpu_units:
+            problems.append(Problem(
+                f"odyssey:services.{name}.cpu",
+                f"is {service.cpu} CPU units, above the {cpu_units} of one {instance_type} node ({source})",
+                f"odyssey:services.{name}.cpu: {min(256, cpu_units)}",
+            ))
+    return problems
+
+
+def cluster_problems(config, stack: str, owner: str, instance_type: str, listener_slots: dict[str, int]) -> list[Problem]:
+    """A stack on another stack's cluster: registered there, and its services fit the owner's nodes."""
+    problems = capacity_problems(config, instance_type, f"{owner}'s cluster")
+    if config.services and stack not in listener_slots:
+        problems.append(Problem(
+            "odyssey:clusterStack",
+            f"this stack ({stack}) is not registered on {owner}'s cluster, so it has no listener priorities",
+            f"in {owner}'s stack config: odyssey:cluster.applicationStacks: {{\"{stack}\": <free slot 1-10>}}",
+        ))
+    return problems
