@@ -35,7 +35,7 @@ if config.owns_cluster:
         flow_log_group_name=names.log_group("vpc-flow-logs"), log_retention_days=retention, protect_logs=protect,
     ), opts)
     ingress = SharedLoadBalancer("ingress", SharedLoadBalancerArgs(
-        config=config.load_balancer_config, load_balancer_name=names.load_balancer_name,
+        config=config.load_balancer_config, load_balancer_name=names.load_balancer_name, region=config.region,
         vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids, protect_logs=protect,
     ), opts)
     cluster = SharedCluster("cluster", SharedClusterArgs(

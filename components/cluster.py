@@ -150,7 +150,6 @@ class SharedCluster(pulumi.ComponentResource):
                 )
             ],
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            ebs_optimized="true",
             user_data=base64.b64encode(
                 render_user_data(args.cluster_name, config.agent_settings(), config.sysctls).encode()
             ).decode(),

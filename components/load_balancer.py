@@ -20,6 +20,19 @@ from odyssey.config import LoadBalancerConfig
 from .stateful import stateful_options
 
 ACCESS_LOG_PREFIX = "alb"
+# Regions that opened before August 2022 deliver ALB access logs from a regional
+# ELB account (AWS "Enable access logs for your Application Load Balancer");
+# newer regions use the log-delivery service principal only.
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+}
 FIXED_404 = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
@@ -32,6 +45,7 @@ FIXED_404 = aws.lb.ListenerDefaultActionArgs(
 class SharedLoadBalancerArgs:
     config: LoadBalancerConfig
     load_balancer_name: str
+    region: str
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
     protect_logs: bool
@@ -58,9 +72,10 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         )
         ports = [443, 80] if config.certificate_arn else [80]
         for port in ports:
-            for index, cidr in enumerate(config.ingress_cidrs):
+            for cidr in config.ingress_cidrs:
+                # Named by what it opens, so removing one CIDR never rewrites another rule.
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-ingress-{port}-{index}",
+                    f"{name}-ingress-{port}-{cidr.replace('/', '_')}",
                     security_group_id=self.security_group.id,
                     ip_protocol="tcp",
                     from_port=port,
@@ -70,7 +85,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        bucket, bucket_policy = self._access_log_bucket(name, config, args.protect_logs)
+        bucket, bucket_policy = self._access_log_bucket(name, config, args.region, args.protect_logs)
 
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -141,7 +156,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         )
 
     def _access_log_bucket(
-        self, name: str, config: LoadBalancerConfig, protect: bool
+        self, name: str, config: LoadBalancerConfig, region: str, protect: bool
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
@@ -193,36 +208,36 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        # Older regions deliver logs from a regional ELB account, newer ones from
-        # the log-delivery service principal; allowing both works everywhere.
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        elb_account = aws.elb.get_service_account_output(opts=invoke)
-        caller = aws.get_caller_identity_output(opts=invoke)
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         policy = aws.s3.BucketPolicy(
             f"{name}-access-logs",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, elb_account.arn, caller.account_id).apply(
-                lambda values: access_log_bucket_policy(*values)
+            policy=pulumi.Output.all(bucket.arn, caller.account_id).apply(
+                lambda values: access_log_bucket_policy(values[0], region, values[1])
             ),
             opts=child,
         )
         return bucket, policy
 
 
-def access_log_bucket_policy(bucket_arn: str, elb_account_arn: str, account_id: str) -> str:
+def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> str:
     """Allow ELB to write access logs under the prefix; refuse any non-TLS request."""
     objects = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
+    partition = bucket_arn.split(":")[1]
+    account_delivery = [
+        {
+            "Sid": "ElbAccountDelivery",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+        }
+    ] if region in ELB_LOG_ACCOUNTS else []
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "ElbAccountDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": elb_account_arn},
-                    "Action": "s3:PutObject",
-                    "Resource": objects,
-                },
+                *account_delivery,
                 {
                     "Sid": "ElbServiceDelivery",
                     "Effect": "Allow",

@@ -21,11 +21,12 @@ import types
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from . import userdata
 from .ami import parse_instance_type
+from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
+
 from .images import EXAMPLE as IMAGE_EXAMPLE
 from .images import pinned_image_problem
 from .app_config import AppConfig, ScheduleConfig, ServiceConfig
@@ -51,7 +52,7 @@ LISTENER_SLOTS = 10
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
-MODERN_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:@]{1,128}$")
 
 
 class Tags(Model):
@@ -60,6 +61,19 @@ class Tags(Model):
     department: str = Field(min_length=1, max_length=256, examples=["platform"])
     contact: str = Field(examples=["platform-team@example.com"])
     extra: dict[str, Setting] = Field(default_factory=dict, examples=[{"CostCenter": "cc-1234"}])
+
+    @field_validator("extra")
+    @classmethod
+    def _tag_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        # Tags reach instances, whose metadata exposes them: no spaces or '/' in keys there.
+        bad = [k for k in value if not TAG_KEY.match(k) or k.lower().startswith("aws:")]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))} not usable tag keys: 1-128 letters, digits and "
+                             "+ - = . _ : @, not starting with 'aws:'")
+        long_values = [k for k, v in value.items() if len(v) > 256]
+        if long_values:
+            raise ValueError(f"the values of {', '.join(long_values)} are longer than 256 characters")
+        return value
 
     @field_validator("contact")
     @classmethod
@@ -99,7 +113,8 @@ class NetworkConfig(Model):
 
     cidr_block: str = Field("10.0.0.0/16", examples=["10.20.0.0/16"])
     availability_zones: list[str] | None = Field(None, examples=[["us-east-1a", "us-east-1b", "us-east-1c"]])
-    nat_gateways: Literal["OnePerAz", "Single", "None"] = Field("OnePerAz", examples=["OnePerAz"])
+    # No "None": nodes live in private subnets and reach ECS, ECR and SSM through NAT.
+    nat_gateways: Literal["OnePerAz", "Single"] = Field("OnePerAz", examples=["OnePerAz"])
     existing: ExistingVpc | None = None
 
     @field_validator("cidr_block")
@@ -127,15 +142,6 @@ class NetworkConfig(Model):
         if len(value) < 3:
             raise ValueError(f"names {len(value)} availability zone(s); the machine layer needs at least 3")
         return value
-
-    @model_validator(mode="after")
-    def _new_or_existing(self) -> NetworkConfig:
-        if self.existing is not None:
-            clashing = sorted(self.model_fields_set & {"cidr_block", "availability_zones", "nat_gateways"})
-            if clashing:
-                names = ", ".join(to_camel(name) for name in clashing)
-                raise ValueError(f"{names} describe a new VPC and cannot be combined with 'existing'")
-        return self
 
 
 class HostDaemon(Model):
@@ -266,7 +272,7 @@ class LoadBalancerConfig(Model):
     certificate_arn: str | None = Field(
         None, examples=["arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"]
     )
-    ssl_policy: str = Field(MODERN_TLS_POLICY, examples=[MODERN_TLS_POLICY])
+    ssl_policy: str = Field(RECOMMENDED_TLS_POLICY, examples=[RECOMMENDED_TLS_POLICY])
     deletion_protection: bool = Field(True, examples=[True])
     idle_timeout_seconds: int = Field(60, ge=1, le=4000, examples=[60])
     access_log_expiration_days: int = Field(90, ge=1, examples=[90])
@@ -282,8 +288,9 @@ class LoadBalancerConfig(Model):
     @field_validator("ssl_policy")
     @classmethod
     def _tls(cls, value: str) -> str:
-        if not value.startswith("ELBSecurityPolicy-TLS13-"):
-            raise ValueError(f"{value!r} is not a TLS 1.3 policy; use an ELBSecurityPolicy-TLS13-* policy")
+        if value not in MODERN_TLS_POLICIES:
+            raise ValueError(f"{value!r} is not one of the TLS 1.2/1.3 policies Odyssey accepts "
+                             f"({', '.join(MODERN_TLS_POLICIES)})")
         return value
 
     @field_validator("ingress_cidrs")
@@ -294,6 +301,9 @@ class LoadBalancerConfig(Model):
                 ipaddress.IPv4Network(cidr, strict=True)
             except ValueError:
                 raise ValueError(f"{cidr!r} is not an IPv4 CIDR block") from None
+        duplicates = sorted({c for c in value if value.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(duplicates)} more than once")
         return value
 
 
@@ -332,18 +342,6 @@ class StackConfig(Model):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"is {value}; CloudWatch Logs accepts {', '.join(map(str, LOG_RETENTION_DAYS))}")
         return value
-
-    @model_validator(mode="after")
-    def _owner_or_reference(self) -> StackConfig:
-        if self.cluster_stack is not None:
-            own = [name for name in ("network", "cluster", "load_balancer") if getattr(self, name) is not None]
-            if own:
-                keys = ", ".join(f"{NAMESPACE}:{to_camel(name)}" for name in own)
-                raise ValueError(
-                    f"{keys} configure a cluster this stack would own, but {NAMESPACE}:clusterStack says it runs on "
-                    f"{self.cluster_stack}'s cluster; remove one or the other"
-                )
-        return self
 
     @property
     def owns_cluster(self) -> bool:
@@ -451,10 +449,9 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None) -> Stac
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         raise ConfigError([_problem(e) for e in error.errors()]) from None
-    if stack is not None:
-        problems = stack_problems(config, stack)
-        if problems:
-            raise ConfigError(problems)
+    problems = stack_problems(config, stack)
+    if problems:
+        raise ConfigError(problems)
     return config
 
 

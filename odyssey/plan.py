@@ -131,13 +131,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "custom": True if read else request.custom,
             "provider": request.provider or None,
             "inputs": json_format.MessageToDict(properties),
-            "dependencies": list(request.dependencies),
+            # The SDK collects dependencies in sets; sorted, plans are reproducible.
+            "dependencies": sorted(request.dependencies),
         }
         if read:
             record.update(read=True, id=request.id, propertyDependencies={})
             return record
         record.update(
-            propertyDependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            propertyDependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
             protect=request.protect if request.HasField("protect") else False,
             retainOnDelete=request.retainOnDelete if request.HasField("retainOnDelete") else False,
             deleteBeforeReplace=request.deleteBeforeReplace,

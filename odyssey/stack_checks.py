@@ -45,8 +45,12 @@ def listener_slot(config, stack: str) -> int | None:
     return registry.get(stack)
 
 
-def stack_problems(config, stack: str) -> list[Problem]:
-    problems = _names(config, stack) + _schedules(config, stack) + _routes(config)
+def stack_problems(config, stack: str | None) -> list[Problem]:
+    """Every problem across keys; the ones that need the stack's name only when it is given."""
+    problems = _ownership(config) + _certificate(config) + _routes(config)
+    if stack is None:
+        return problems
+    problems += _names(config, stack) + _schedules(config, stack)
     if config.owns_cluster:
         problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
         if config.services and listener_slot(config, stack) is None:
@@ -56,6 +60,43 @@ def stack_problems(config, stack: str) -> list[Problem]:
                 f"odyssey:cluster.applicationStacks: {{\"{stack}\": 1}}",
             ))
     return problems
+
+
+def _ownership(config) -> list[Problem]:
+    problems = []
+    if config.cluster_stack is not None:
+        for key in ("network", "cluster", "load_balancer"):
+            if getattr(config, key) is not None:
+                camel = "loadBalancer" if key == "load_balancer" else key
+                problems.append(Problem(
+                    f"odyssey:{camel}",
+                    f"configures a cluster this stack would own, but odyssey:clusterStack says it runs on "
+                    f"{config.cluster_stack}'s cluster; remove one or the other",
+                    f"odyssey:clusterStack: {config.cluster_stack} (and no odyssey:{camel})",
+                ))
+    network = config.network
+    if network is not None and network.existing is not None:
+        for field, camel in (("cidr_block", "cidrBlock"), ("availability_zones", "availabilityZones"),
+                             ("nat_gateways", "natGateways")):
+            if field in network.model_fields_set:
+                problems.append(Problem(
+                    f"odyssey:network.{camel}",
+                    "describes a new VPC and cannot be combined with odyssey:network.existing",
+                    'odyssey:network: {"existing": {"vpcId": "vpc-0a1b2c3d4e5f67890", ...}}',
+                ))
+    return problems
+
+
+def _certificate(config) -> list[Problem]:
+    arn = config.load_balancer.certificate_arn if config.load_balancer else None
+    if arn is not None and arn.split(":")[3] != config.region:
+        return [Problem(
+            "odyssey:loadBalancer.certificateArn",
+            f"is in {arn.split(':')[3]}, but the load balancer is in {config.region} (aws:region); an ALB can only "
+            "use a certificate from its own region",
+            f"odyssey:loadBalancer.certificateArn: arn:aws:acm:{config.region}:123456789012:certificate/...",
+        )]
+    return []
 
 
 def _names(config, stack: str) -> list[Problem]:

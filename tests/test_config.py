@@ -70,7 +70,12 @@ def test_defaults_satisfy_the_organisation_invariants():
         (with_(network={"cidrBlock": "10.0.0.0/8"}), "odyssey:network.cidrBlock", "/16 to /24", '"10.20.0.0/16"'),
         (with_(loadBalancer={"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}), "odyssey:loadBalancer.certificateArn", "not an ACM certificate ARN", "arn:aws:acm:"),
         (with_(loadBalancer={"ingressCidrs": ["everywhere"]}), "odyssey:loadBalancer.ingressCidrs", "'everywhere' is not an IPv4 CIDR block", '["0.0.0.0/0"]'),
-        (with_(loadBalancer={"sslPolicy": "ELBSecurityPolicy-2016-08"}), "odyssey:loadBalancer.sslPolicy", "not a TLS 1.3 policy", "TLS13"),
+        (with_(loadBalancer={"sslPolicy": "ELBSecurityPolicy-2016-08"}), "odyssey:loadBalancer.sslPolicy", "not one of the TLS 1.2/1.3 policies", "TLS13"),
+        (with_(loadBalancer={"sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06"}), "odyssey:loadBalancer.sslPolicy", "not one of the TLS 1.2/1.3 policies", "TLS13-1-2"),
+        (with_(loadBalancer={"ingressCidrs": ["10.0.0.0/8", "10.0.0.0/8"]}), "odyssey:loadBalancer.ingressCidrs", "10.0.0.0/8 more than once", None),
+        (with_(network={"natGateways": "None"}), "odyssey:network.natGateways", "'OnePerAz' or 'Single'", "OnePerAz"),
+        ({**BASE, "tags": {**BASE["tags"], "extra": {"cost center": "x"}}}, "odyssey:tags.extra", "not usable tag keys", "CostCenter"),
+        ({**BASE, "tags": {**BASE["tags"], "extra": {"aws:owner": "x"}}}, "odyssey:tags.extra", "not starting with 'aws:'", None),
         # availability zones
         (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1a"]}), "odyssey:network.availabilityZones", "us-east-1a more than once", "us-east-1c"),
         (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b"]}), "odyssey:network.availabilityZones", "at least 3", "us-east-1c"),
@@ -79,7 +84,8 @@ def test_defaults_satisfy_the_organisation_invariants():
         (with_(network={"existing": {"vpcId": "vpc-123", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a1b2c3d", "subnet-2a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.vpcId", "not a VPC id", "vpc-0a1b2c3d4e5f67890"),
         (with_(network={"existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3d", "subnet-1a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.privateSubnetIds", "same subnet more than once", None),
         (with_(network={"existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.privateSubnetIds", "at least 3 items", None),
-        (with_(network={"cidrBlock": "10.1.0.0/16", "existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a1b2c3d", "subnet-2a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network", "cidrBlock describe a new VPC", None),
+        (with_(network={"cidrBlock": "10.1.0.0/16", "existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a1b2c3d", "subnet-2a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.cidrBlock", "cannot be combined with odyssey:network.existing", '"existing"'),
+        (with_(loadBalancer={"certificateArn": CERT.replace("us-east-1", "eu-west-1")}), "odyssey:loadBalancer.certificateArn", "is in eu-west-1, but the load balancer is in us-east-1", "arn:aws:acm:us-east-1:"),
         # bootstrap settings
         (with_(cluster={"ecsConfig": {"ECS_CLUSTER": "x"}}), "odyssey:cluster.ecsConfig", "set by Odyssey", "ECS_RESERVED_MEMORY"),
         (with_(cluster={"sysctls": {"vm.max_map_count": "1; reboot"}}), "odyssey:cluster.sysctls", "not allowed", "vm.max_map_count"),
@@ -94,7 +100,7 @@ def test_defaults_satisfy_the_organisation_invariants():
         ({**BASE, "tags": {"department": "platform", "contact": "nobody"}}, "odyssey:tags.contact", "not an email address", None),
         (with_(logRetentionDays=31), "odyssey:logRetentionDays", "CloudWatch Logs accepts", "30"),
         (with_(clusterStack="prod"), "odyssey:clusterStack", "<org>/<project>/<stack>", "acme/odyssey/prod"),
-        (with_(clusterStack="acme/odyssey/prod", cluster={}), "odyssey", "odyssey:cluster configure a cluster this stack would own", None),
+        (with_(clusterStack="acme/odyssey/prod", cluster={}), "odyssey:cluster", "configures a cluster this stack would own", "odyssey:clusterStack: acme/odyssey/prod"),
     ],
 )
 def test_each_bad_value_is_one_clear_problem(raw, key, fragment, example):

@@ -20,6 +20,7 @@ from pulumi_policy import (
 )
 
 from .secrets import SECRET_NAME_PATTERN, looks_like_secret
+from .tls import MODERN_TLS_POLICIES
 from .view import (
     BUCKET, BUCKET_V2, EBS_VOLUME, ECS_SERVICE, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS,
     LOG_GROUP, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, TARGET_GROUPS, TASK_DEFINITION, Stack, Unresolved,
@@ -27,13 +28,6 @@ from .view import (
 )
 
 WORLD = ("0.0.0.0/0", "::/0")
-MODERN_TLS_POLICIES = [
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-]
 
 # ------------------------------------------------------------ instance metadata, public IPs, encryption
 
