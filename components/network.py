@@ -16,7 +16,7 @@ import pulumi_awsx as awsx
 
 from odyssey.config import NetworkConfig
 from odyssey.iam import allow_policy, assume_role_policy
-from odyssey.placement import choose_availability_zones, zones_of_subnets
+from odyssey.placement import check_subnets_in_vpc, choose_availability_zones, zones_of_subnets
 
 from .log_group import LogGroupArgs, log_group
 
@@ -33,12 +33,18 @@ def resolve_placement(config: NetworkConfig, invoke_opts: pulumi.InvokeOptions |
 
     Call this before creating any resource: a failure here leaves nothing half-applied.
     """
-    if config.existing is not None:
-        zones = {
-            subnet_id: aws.ec2.get_subnet(id=subnet_id, opts=invoke_opts).availability_zone
-            for subnet_id in config.existing.private_subnet_ids
+    existing = config.existing
+    if existing is not None:
+        found = {
+            subnet_id: aws.ec2.get_subnet(id=subnet_id, opts=invoke_opts)
+            for subnet_id in [*existing.private_subnet_ids, *existing.public_subnet_ids]
         }
-        return Placement(zones_of_subnets(zones, "odyssey:network.existing.privateSubnetIds"))
+        check_subnets_in_vpc({s: found[s].vpc_id for s in found}, existing.vpc_id)
+        # An ALB needs subnets in at least two zones.
+        zones_of_subnets({s: found[s].availability_zone for s in existing.public_subnet_ids},
+                         "odyssey:network.existing.publicSubnetIds", minimum=2)
+        return Placement(zones_of_subnets({s: found[s].availability_zone for s in existing.private_subnet_ids},
+                                          "odyssey:network.existing.privateSubnetIds"))
     available = aws.get_availability_zones(
         state="available",
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],

@@ -87,7 +87,8 @@ def plan(
     gate = None
     if packs:
         try:
-            gate = run_gate(result.resources, packs, result.project, result.stack, result.organization, result.config)
+            gate = run_gate(result.resources, packs, result.project, result.stack, result.organization, result.config,
+                            result.secret_keys)
         except GateError as error:
             errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
             raise typer.Exit(EXIT_CONFIG) from None

@@ -21,6 +21,7 @@ import os
 import selectors
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,13 +35,14 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 START_TIMEOUT_SECONDS = 60
 CALL_TIMEOUT_SECONDS = 60
 
+# "remediate" is left out on purpose: the gate does not run Remediate, so it
+# refuses the level rather than report what the CLI would have fixed.
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
     "disabled": analyzer_pb2.DISABLED,
 }
-LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
+LEVEL_NAMES = {value: name for name, value in LEVELS.items()} | {analyzer_pb2.REMEDIATE: "remediate"}
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "number": (int, float),
@@ -131,6 +133,10 @@ def build_policy_config(
     def level_of(where: str, value: Any) -> int | None:
         if value in LEVELS:
             return LEVELS[value]
+        if value == "remediate":
+            problems.append(f"{where}: the offline gate does not run remediations; use mandatory or advisory here "
+                            "(a real preview applies remediate)")
+            return None
         problems.append(f"{where}: enforcement level {json.dumps(value)} is not one of {', '.join(LEVELS)}; "
                         'for example "mandatory"')
         return None
@@ -185,7 +191,16 @@ def build_policy_config(
 class PolicyPackProcess:
     """A policy pack started the way the CLI starts it, and a gRPC client to it."""
 
-    def __init__(self, pack_dir: Path, project: str, stack: str, organization: str, python: str = sys.executable):
+    def __init__(
+        self,
+        pack_dir: Path,
+        project: str,
+        stack: str,
+        organization: str,
+        config: Mapping[str, str] | None = None,
+        secret_keys: Iterable[str] = (),
+        python: str = sys.executable,
+    ):
         self.pack_dir = pack_dir = pack_dir.resolve()
         main = pack_dir / "__main__.py"
         if not main.exists():
@@ -196,12 +211,19 @@ class PolicyPackProcess:
             "PULUMI_STACK": stack,
             "PULUMI_ORGANIZATION": organization,
             "PULUMI_DRY_RUN": "true",
+            # The CLI hands analyzers the stack's config this way; pulumi.Config reads it in the pack.
+            "PULUMI_CONFIG": json.dumps(dict(config or {})),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(secret_keys)),
         }
         self.process = subprocess.Popen(
             [python, "-u", str(main)], cwd=pack_dir, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         port = self._read_port()
+        # Keep reading what the pack prints, or a chatty pack blocks on a full pipe.
+        self.stderr_tail: list[str] = []
+        for stream, sink in ((self.process.stdout, None), (self.process.stderr, self.stderr_tail)):
+            threading.Thread(target=_drain, args=(stream, sink), daemon=True).start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
@@ -237,6 +259,13 @@ class PolicyPackProcess:
         self.close()
 
 
+def _drain(stream: Any, sink: list[str] | None) -> None:
+    for line in iter(stream.readline, b""):
+        if sink is not None:
+            sink.append(line.decode(errors="replace").rstrip())
+            del sink[:-20]
+
+
 # ------------------------------------------------------------------ resources as the engine sends them
 
 
@@ -249,7 +278,7 @@ def _options(record: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
         protect=bool(record.get("protect")),
         ignoreChanges=list(record.get("ignoreChanges") or []),
         deleteBeforeReplace=bool(record.get("deleteBeforeReplace")),
-        deleteBeforeReplaceDefined=bool(record.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined=bool(record.get("deleteBeforeReplaceDefined")),
         additionalSecretOutputs=list(record.get("additionalSecretOutputs") or []),
         aliases=[a for a in record.get("aliases") or [] if isinstance(a, str)],
         parent=record.get("parent") or "",
@@ -326,20 +355,21 @@ def run_gate(
     stack: str,
     organization: str,
     stack_config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> GateResult:
     """Run each (pack directory, policy config file) over the plan's resources."""
     resources = _Resources(records)
     result = GateResult()
     for pack_dir, config_path in packs:
         document = read_policy_config(config_path)
-        with PolicyPackProcess(pack_dir, project, stack, organization) as pack:
+        with PolicyPackProcess(pack_dir, project, stack, organization, stack_config, secret_keys) as pack:
             try:
                 info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
                 policy_config = build_policy_config(info, document, str(config_path or pack_dir))
                 pack.stub.ConfigureStack(
                     analyzer_pb2.AnalyzerStackConfigureRequest(
                         stack=stack, project=project, organization=organization, dry_run=True,
-                        config=dict(stack_config or {}),
+                        config=dict(stack_config or {}), config_secret_keys=list(secret_keys),
                     ),
                     timeout=CALL_TIMEOUT_SECONDS,
                 )
@@ -351,7 +381,8 @@ def run_gate(
                 response = pack.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
                 result.violations += _violations(info.name, response)
             except grpc.RpcError as error:
-                raise GateError(f"policy pack {pack_dir} failed: {error.code().name}: {error.details()}") from None
+                detail = f" ({pack.stderr_tail[-1]})" if pack.stderr_tail else ""
+                raise GateError(f"policy pack {pack_dir} failed: {error.code().name}: {error.details()}{detail}") from None
             result.packs.append({
                 "name": info.name,
                 "version": _pack_version(pack_dir) or info.version,

@@ -16,8 +16,6 @@ from typing import Any
 import pulumi
 
 ACCOUNT_ID = "123456789012"
-# The regional ELB log-delivery account for us-east-1, as AWS documents it.
-ELB_ACCOUNT_ID = "127311923021"
 
 # awsx classes are remote components: under mocks they register once and none
 # of their children appear. Return only declared outputs; echoing inputs breaks
@@ -34,9 +32,10 @@ class MockCloud(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes as AWS plausibly would.
 
     ``stack_outputs`` maps fully qualified stack names to the outputs a
-    StackReference to them returns. ``subnet_zones`` maps existing subnet ids
-    to their AZs; unknown subnets are assumed round-robin over the region's
-    zones and reported through ``assumptions``.
+    StackReference to them returns. ``subnet_zones`` (and ``subnet_vpcs``) map
+    existing subnet ids to their AZs (and VPCs); unknown subnets are assumed
+    round-robin over the region's zones, in ``existing_vpc_id``, and reported
+    through ``assumptions``.
     """
 
     def __init__(
@@ -44,10 +43,13 @@ class MockCloud(pulumi.runtime.Mocks):
         region: str,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
         subnet_zones: Mapping[str, str] | None = None,
+        existing_vpc_id: str | None = None,
     ):
         self.region = region
         self.stack_outputs = dict(stack_outputs or {})
         self.subnet_zones = dict(subnet_zones or {})
+        self.subnet_vpcs: dict[str, str] = {}
+        self.existing_vpc_id = existing_vpc_id
         self.assumptions: list[str] = []
 
     # ------------------------------------------------------------ resources
@@ -137,16 +139,23 @@ class MockCloud(pulumi.runtime.Mocks):
 
     def _subnet(self, inputs: dict) -> dict:
         subnet_id = inputs["id"]
+        assumed = []
         zone = self.subnet_zones.get(subnet_id)
         if zone is None:
             zones = self._zones()
             zone = zones[len(self.subnet_zones) % len(zones)]
             self.subnet_zones[subnet_id] = zone
+            assumed.append(f"in {zone}")
+        vpc = self.subnet_vpcs.get(subnet_id)
+        if vpc is None:
+            vpc = self.existing_vpc_id or "vpc-00000000"
+            assumed.append(f"in {vpc}")
+        if assumed:
             self.assumptions.append(
-                f"existing subnet {subnet_id} assumed to be in {zone}: offline, its real AZ is unknown; "
-                "a real preview looks it up"
+                f"existing subnet {subnet_id} assumed to be {' and '.join(assumed)}: offline its real placement is "
+                "unknown; a real preview looks it up"
             )
-        return {"id": subnet_id, "availabilityZone": zone, "vpcId": "vpc-00000000"}
+        return {"id": subnet_id, "availabilityZone": zone, "vpcId": vpc}
 
     _invokes: dict[str, Callable[[MockCloud, dict], dict]] = {
         "aws:index/getAvailabilityZones:getAvailabilityZones": lambda self, a: {
@@ -155,10 +164,6 @@ class MockCloud(pulumi.runtime.Mocks):
             "id": self.region,
         },
         "aws:ec2/getSubnet:getSubnet": _subnet,
-        "aws:elb/getServiceAccount:getServiceAccount": lambda self, a: {
-            "arn": f"arn:aws:iam::{ELB_ACCOUNT_ID}:root",
-            "id": ELB_ACCOUNT_ID,
-        },
         "aws:index/getCallerIdentity:getCallerIdentity": lambda self, a: {
             "accountId": ACCOUNT_ID,
             "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",

@@ -33,6 +33,15 @@ def choose_availability_zones(configured: Sequence[str] | None, available: Seque
     return ordered[:count]
 
 
+def check_subnets_in_vpc(subnet_vpcs: Mapping[str, str], vpc_id: str) -> None:
+    """Every existing subnet must belong to the configured VPC."""
+    strays = sorted(f"{subnet} (in {vpc})" for subnet, vpc in subnet_vpcs.items() if vpc != vpc_id)
+    if strays:
+        raise PlacementError(
+            f"odyssey:network.existing: subnet(s) {', '.join(strays)} are not in {vpc_id}; list subnets of that VPC"
+        )
+
+
 def zones_of_subnets(subnet_zones: Mapping[str, str], key: str, minimum: int = MIN_AVAILABILITY_ZONES) -> list[str]:
     """The distinct zones of existing subnets, which must number at least ``minimum``."""
     zones = sorted(set(subnet_zones.values()))
@@ -40,6 +49,6 @@ def zones_of_subnets(subnet_zones: Mapping[str, str], key: str, minimum: int = M
         listing = ", ".join(f"{subnet} ({zone})" for subnet, zone in sorted(subnet_zones.items()))
         raise PlacementError(
             f"{key}: the subnets span {len(zones)} availability zone(s) ({listing}); at least {minimum} are needed, "
-            f"for example one private subnet in each of us-east-1a, us-east-1b and us-east-1c"
+            f"for example one subnet in each of us-east-1a, us-east-1b and us-east-1c"
         )
     return zones

@@ -142,6 +142,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=request.protect if request.HasField("protect") else False,
             retainOnDelete=request.retainOnDelete if request.HasField("retainOnDelete") else False,
             deleteBeforeReplace=request.deleteBeforeReplace,
+            deleteBeforeReplaceDefined=request.deleteBeforeReplaceDefined,
             ignoreChanges=list(request.ignoreChanges),
             replaceOnChanges=list(request.replaceOnChanges),
             aliases=[json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
@@ -162,6 +163,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -182,6 +184,14 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def _existing_vpc_id(files: StackFiles) -> str | None:
+    try:
+        network = json.loads(files.config.get(f"{NAMESPACE}:network", "{}"))
+        return network.get("existing", {}).get("vpcId")
+    except (json.JSONDecodeError, AttributeError):
+        return None  # the program reports the malformed config
 
 
 def _owner_of(files: StackFiles) -> str | None:
@@ -222,7 +232,8 @@ def run_plan(
                 raise PlanError(f"{NAMESPACE}:clusterStack: the owning stack {owner} cannot be planned offline: {error}") from None
             stack_outputs[owner] = owner_plan.outputs
         # Otherwise the reference is left unanswered and the program reports the missing owner.
-    mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs)
+    mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs,
+                      existing_vpc_id=_existing_vpc_id(files))
     monitor = RecordingMonitor(mocks)
     if on_monitor is not None:
         on_monitor(monitor)
@@ -266,4 +277,5 @@ def _run_program(
         warnings=warnings.messages,
         assumptions=list(mocks.assumptions),
         config=dict(files.config),
+        secret_keys=list(files.secret_keys),
     )

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 def gate(plan, config="prod", packs=None):
     packs = packs or [(PACK, PACK / f"{config}.json")]
-    return run_gate(plan.resources, packs, plan.project, plan.stack, plan.organization, plan.config)
+    return run_gate(plan.resources, packs, plan.project, plan.stack, plan.organization, plan.config, plan.secret_keys)
 
 
 def mandatory_policies(result):
@@ -152,6 +152,7 @@ def test_cli_exits_non_zero_naming_the_policy_and_writes_the_violations(tmp_path
         ({"min-instances": {"minimum": 4}}, "min-instances.minimum: not a setting of this policy"),
         ({"stateless-nodes": {"allowedHostPaths": [1]}}, "allowedHostPaths[0]: must be a string"),
         ({"min-instances": 4}, "must be an enforcement level or an object"),
+        ({"min-instances": "remediate"}, "does not run remediations"),
     ],
 )
 def test_bad_policy_config_is_one_clear_problem_each(prod_plan, tmp_path, document, fragment):
@@ -198,6 +199,30 @@ def test_any_policy_pack_directory_runs_alongside(prod_plan, tmp_path):
     result = gate(prod_plan, packs=[(PACK, PACK / "prod.json"), (tmp_path, None)])
     assert [p["name"] for p in result.packs] == ["odyssey-machine-layer", "cost-guard"]
     assert [(v.pack, v.policy) for v in result.mandatory] == [("cost-guard", "small-groups")]
+
+
+CONFIG_READING_PACK = '''
+import pulumi
+from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
+
+def region_is_known(args, report):
+    region = pulumi.Config("aws").get("region")
+    if region != "us-east-1":
+        report(f"stack config not visible to the pack: aws:region is {region!r}")
+    for _ in range(20000):
+        print("a chatty pack writes a lot of output", flush=True)
+
+PolicyPack("config-reader", [StackValidationPolicy(
+    name="reads-stack-config", description="Reads the stack's config.", validate=region_is_known,
+    enforcement_level=EnforcementLevel.MANDATORY)])
+'''
+
+
+def test_the_pack_sees_the_stack_config_and_may_print_freely(prod_plan, tmp_path):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(CONFIG_READING_PACK))
+    result = gate(prod_plan, packs=[(tmp_path, None)])
+    assert result.violations == []
 
 
 def test_a_pack_that_cannot_start_is_a_clear_error(prod_plan, tmp_path):

@@ -27,12 +27,6 @@ def test_name_fits_the_limit_and_the_alphabet(values, limit):
     assert "--" not in name
 
 
-@given(parts)
-def test_name_is_deterministic(values):
-    if _usable(values):
-        assert aws_name(*values) == aws_name(*values)
-
-
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=40, max_size=60), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=40, max_size=60))
 def test_long_names_that_differ_stay_distinct(a, b):
     if a != b:
@@ -45,10 +39,10 @@ def test_short_names_are_kept_as_they_are():
 
 
 def test_long_name_is_cut_with_a_hash_suffix():
-    name = aws_name("odyssey", "a-very-long-stack-name-for-the-eu-west-region")
-    assert len(name) == ALB_NAME_MAX
-    assert name.startswith("odyssey-a-very-long-stack-")
-    assert re.search(r"-[0-9a-f]{6}$", name)
+    # Fixed expected values: a changed algorithm would rename (and replace) live resources.
+    assert aws_name("odyssey", "a-very-long-stack-name-for-the-eu-west-region") == "odyssey-a-very-long-stack-d16347"
+    assert aws_name("customer-facing-production", "recommendations", max_length=24) == "customer-facing-p-133890"
+    assert len(aws_name("odyssey", "a-very-long-stack-name-for-the-eu-west-region")) == ALB_NAME_MAX
 
 
 def test_limit_below_hash_room_is_refused():

@@ -43,9 +43,19 @@ def test_flow_logs_go_to_cloudwatch():
     assert flow_log["propertyDependencies"]["vpcId"] == [one(plan, VPC)["urn"]]
 
 
+ZONES = {"subnet-0a0a0a0a": "us-east-1a", "subnet-1b1b1b1b": "us-east-1b", "subnet-2c2c2c2c": "us-east-1c",
+         "subnet-3d3d3d3d": "us-east-1a", "subnet-4e4e4e4e": "us-east-1b", "subnet-5f5f5f5f": "us-east-1c"}
+
+
+def placed(zones=ZONES, vpcs=None):
+    def configure(monitor):
+        monitor.mocks.subnet_zones.update(zones)
+        monitor.mocks.subnet_vpcs.update(vpcs or {s: EXISTING["vpcId"] for s in zones})
+    return configure
+
+
 def test_existing_vpc_over_three_zones():
-    plan = plan_config({"odyssey:network": {"existing": EXISTING}}, on_monitor=lambda m: m.mocks.subnet_zones.update({
-        "subnet-0a0a0a0a": "us-east-1a", "subnet-1b1b1b1b": "us-east-1b", "subnet-2c2c2c2c": "us-east-1c"}))
+    plan = plan_config({"odyssey:network": {"existing": EXISTING}}, on_monitor=placed())
     assert not of_type(plan, VPC)
     assert one(plan, "aws:ec2/flowLog:FlowLog")["inputs"]["vpcId"] == EXISTING["vpcId"]
     assert plan.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
@@ -56,11 +66,10 @@ def test_existing_vpc_over_three_zones():
 
 def test_existing_vpc_over_two_zones_is_refused_before_any_aws_resource():
     monitors = []
-    zones = {"subnet-0a0a0a0a": "us-east-1a", "subnet-1b1b1b1b": "us-east-1b", "subnet-2c2c2c2c": "us-east-1a"}
 
     def capture(monitor):
         monitors.append(monitor)
-        monitor.mocks.subnet_zones.update(zones)
+        placed({**ZONES, "subnet-2c2c2c2c": "us-east-1a"})(monitor)
 
     with pytest.raises(PlacementError, match="span 2 availability zone"):
         plan_config({"odyssey:network": {"existing": EXISTING}}, on_monitor=capture)
@@ -68,7 +77,19 @@ def test_existing_vpc_over_two_zones_is_refused_before_any_aws_resource():
     assert [r["type"] for r in monitors[0].records] == [PROVIDER]
 
 
+def test_subnets_of_another_vpc_are_refused():
+    with pytest.raises(PlacementError, match="subnet-4e4e4e4e \\(in vpc-99999999\\) are not in vpc-0a1b2c3d4e5f67890"):
+        plan_config({"odyssey:network": {"existing": EXISTING}},
+                    on_monitor=placed(vpcs={**{s: EXISTING["vpcId"] for s in ZONES}, "subnet-4e4e4e4e": "vpc-99999999"}))
+
+
+def test_public_subnets_in_one_zone_are_refused():
+    zones = {**ZONES, "subnet-4e4e4e4e": "us-east-1a", "subnet-5f5f5f5f": "us-east-1a"}
+    with pytest.raises(PlacementError, match="publicSubnetIds: the subnets span 1 availability zone"):
+        plan_config({"odyssey:network": {"existing": EXISTING}}, on_monitor=placed(zones))
+
+
 def test_unknown_existing_subnets_are_reported_as_assumed():
     plan = plan_config({"odyssey:network": {"existing": EXISTING}})
-    assert len(plan.assumptions) == 3
-    assert "assumed" in plan.assumptions[0]
+    assert len(plan.assumptions) == 6
+    assert "assumed to be in us-east-1a and in vpc-0a1b2c3d4e5f67890" in plan.assumptions[0]

@@ -69,11 +69,11 @@ def vpc_offline(zones):
             R(ASG, "nodes", GOOD_ASG, deps={"vpcZoneIdentifiers": ["vpc"]})]
 
 
-def vpc_preview(private_zones, public_zones=("us-east-1a", "us-east-1b", "us-east-1c")):
+def vpc_preview(private_zones, public_zones=("us-east-1a", "us-east-1b", "us-east-1c"), asg=GOOD_ASG):
     """A real preview's view: awsx's children (VPC, subnets tagged with their type) are present."""
     resources = [R(AWSX_VPC, "vpc", {"cidrBlock": "10.0.0.0/16"}), R(VPC, "vpc-inner", {}, parent="vpc"),
                  R(FLOW_LOG, "flow", {}, deps={"vpcId": ["vpc"]}),
-                 R(ASG, "nodes", GOOD_ASG, deps={"vpcZoneIdentifiers": ["vpc"]})]
+                 R(ASG, "nodes", asg, deps={"vpcZoneIdentifiers": ["vpc"]})]
     for kind, zones in (("Private", private_zones), ("Public", public_zones)):
         for i, zone in enumerate(zones):
             resources.append(R(SUBNET, f"vpc-{kind.lower()}-{i}",
@@ -124,6 +124,12 @@ CASES = {
          ["at least 4 are required"], False),
         ("subnets from outside the stack", [R(ASG, "nodes", GOOD_ASG)], None, [], True),
         ("unknown subnet AZ", vpc_preview(["us-east-1a", UNKNOWN, "us-east-1c"]), None, [], True),
+        ("create preview: the group's computed zones are unknown, its subnets decide",
+         vpc_preview(["us-east-1a", "us-east-1b", "us-east-1a"], asg={**GOOD_ASG, "availabilityZones": UNKNOWN}),
+         None, ["'nodes' spans 2"], False),
+        ("group without subnets, zones named directly", [R(ASG, "nodes", {
+            **{k: v for k, v in GOOD_ASG.items() if k != "vpcZoneIdentifiers"},
+            "availabilityZones": ["us-east-1a", "us-east-1b"]})], None, ["spans 2"], False),
     ],
     "min-instances": [
         ("4 instances", [R(ASG, "nodes", GOOD_ASG)], None, [], False),
@@ -159,6 +165,8 @@ CASES = {
             {"deviceName": "/dev/xvdb", "ebs": {"deleteOnTermination": "false", "encrypted": "true"}}]})], None,
          ["keeps volume /dev/xvdb"], False),
         ("EBS volume", [R(VOLUME, "data", {"size": 100.0})], None, ["persistent volume"], False),
+        ("launch configuration keeping its root volume", [R("aws:ec2/launchConfiguration:LaunchConfiguration", "lc", {
+            "rootBlockDevice": {"deleteOnTermination": False}})], None, ["keeps a volume"], False),
         ("host path", [task(volumes=[{"name": "data", "hostPath": "/srv/data"}])], None, ["host path /srv/data"], False),
         ("allow-listed host path", [task(volumes=[{"name": "logs", "hostPath": "/var/log"}])],
          {"allowedHostPaths": ["/var/log"]}, [], False),

@@ -8,6 +8,7 @@ ECS-optimized AMI; logging everywhere; containers deployed by version.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -50,12 +51,13 @@ def _zones_of_vpc(stack: Stack, vpc, private_only: bool) -> set[str]:
 
 
 def _zones_of_group(stack: Stack, group, unresolved: Unresolved) -> set[str] | None:
-    explicit = group.props.get("availabilityZones")
-    if explicit:
-        return set(explicit)
+    # The subnets decide: availabilityZones is computed from them (unknown in a
+    # create preview, stale in an update), so it is read only without subnets.
     sources = deps(group, "vpcZoneIdentifiers")
     if not sources:
         ids = list(group.props.get("vpcZoneIdentifiers") or [])
+        if not ids:
+            return set(group.props.get("availabilityZones") or [])
         unresolved.add(group, f"its subnets {', '.join(ids) or '(none)'} are not defined in this stack, so their "
                               "availability zones cannot be checked here (the program checks them when it looks them up)")
         return None
@@ -249,7 +251,7 @@ def _launch_template_volumes(resource, report: ReportViolation) -> None:
 def _launch_configuration_volumes(resource, report: ReportViolation) -> None:
     for key in ("rootBlockDevice", "ebsBlockDevices"):
         value = resource.props.get(key)
-        for device in ([value] if isinstance(value, dict) else value or []):
+        for device in ([value] if isinstance(value, Mapping) else value or []):
             if not truthy(device.get("deleteOnTermination", True)):
                 report(f"Launch configuration '{resource.name}' keeps a volume after the instance terminates.",
                        resource.urn)
