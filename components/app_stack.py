@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from odyssey.config import StackConfig
 from odyssey.iam import service_trust_policy, statements_policy
+from odyssey.naming import aws_name
 from odyssey.outputs import MachineLayerOutputs
 from odyssey.routing import allocate_priorities
 from odyssey.stack_checks import namespace_name, public_routes
@@ -30,6 +31,9 @@ from .scheduled_task import ScheduledTask, ScheduledTaskArgs
 from .service import Service, ServiceArgs
 from .stateful import stateful_options
 
+# Children add a suffix of up to 16 characters ("-scaling-requests"); IAM role
+# names, the tightest limit (64, of which Pulumi's autonaming takes 8), stay in bounds.
+CHILD_NAME_MAX = 40
 EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
@@ -129,7 +133,7 @@ class AppStack(pulumi.ComponentResource):
         priorities = allocate_priorities(args.listener_slot, routes.values())
         services = {
             service_name: Service(
-                f"{name}-{service_name}",
+                aws_name(name, service_name, max_length=CHILD_NAME_MAX),
                 ServiceArgs(service_name, service, shared, routes.get(service_name), priorities.get(service_name)),
                 opts=child,
             )
@@ -137,7 +141,7 @@ class AppStack(pulumi.ComponentResource):
         }
         for schedule_name, schedule in config.schedules.items():
             ScheduledTask(
-                f"{name}-{schedule_name}",
+                aws_name(name, schedule_name, max_length=CHILD_NAME_MAX),
                 ScheduledTaskArgs(schedule_name, schedule, shared, services[schedule.service]),
                 opts=child,
             )
