@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh clone with only python3 and make:
 #   make plan [STACK=prod]   the offline plan of a stack (no AWS account, no Pulumi CLI)
 #   make test                the full test suite
+#   make bench               the plan-scale benchmark (not a test; prints figures and ratios)
 # Each sets up .venv from the pinned requirements first (once; again when they change).
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= prod
 STAMP  := $(VENV)/.installed
 
-.PHONY: plan test venv clean
+.PHONY: plan test bench venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ plan: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/plan_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

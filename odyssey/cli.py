@@ -66,17 +66,16 @@ def plan(
     failed; 2 invalid stack or policy configuration (each problem is listed);
     3 a mandatory policy was violated.
     """
-    from .gate import GateError, run_gate
-    from .plan import PlanError, run_plan
+    from .gate import GateError, plan_and_gate
+    from .plan import PlanError
 
     packs = _packs(project_dir, stack, policy_packs or [], policy_pack_configs or [], skip_policies)
-
     try:
-        result = run_plan(project_dir, stack, organization=organization)
+        result, gate = plan_and_gate(project_dir, stack, packs, organization)
     except ConfigError as error:
         errors.print(f"[bold red]{stack}:[/] {error}", highlight=False, markup=True)
         raise typer.Exit(EXIT_CONFIG) from None
-    except (PlanError, PlacementError) as error:
+    except (PlanError, PlacementError, GateError) as error:
         errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_CONFIG) from None
     except Exception as error:  # noqa: BLE001 - the program's own error, shown without a traceback
@@ -84,14 +83,7 @@ def plan(
         raise typer.Exit(EXIT_FAILED) from None
 
     document = result.to_json()
-    gate = None
-    if packs:
-        try:
-            gate = run_gate(result.resources, packs, result.project, result.stack, result.organization, result.config,
-                            result.secret_keys)
-        except GateError as error:
-            errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
-            raise typer.Exit(EXIT_CONFIG) from None
+    if gate is not None:
         document["policies"] = gate.to_json()
     if json_path is not None:
         text = json.dumps(document, indent=2, sort_keys=False, default=str)

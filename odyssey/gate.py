@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import selectors
 import subprocess
 import sys
@@ -286,36 +287,45 @@ def _options(record: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
 
 
 class _Resources:
-    def __init__(self, records: Iterable[Mapping[str, Any]]):
-        self.records = list(records)
-        self.by_urn = {r["urn"]: r for r in self.records}
+    """The plan's records, as the engine would describe them to an analyzer. Records may arrive one by one."""
+
+    def __init__(self, records: Iterable[Mapping[str, Any]] = ()):
+        self.records: list[Mapping[str, Any]] = []
+        self.by_urn: dict[str, Mapping[str, Any]] = {}
+        for record in records:
+            self.add(record)
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.records.append(record)
+        self.by_urn[record["urn"]] = record
 
     def provider(self, record: Mapping[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
         reference = record.get("provider")
         if not reference:
             return None
-        urn = reference.rsplit("::", 1)[0]
-        provider = self.by_urn.get(urn)
+        provider = self.by_urn.get(reference.rsplit("::", 1)[0])
         if provider is None:
             return None
         return analyzer_pb2.AnalyzerProviderResource(
             type=provider["type"], properties=_struct(provider["inputs"]), urn=provider["urn"], name=provider["name"]
         )
 
-    def analyze_requests(self) -> Iterable[analyzer_pb2.AnalyzeRequest]:
-        for record in self.records:
-            request = analyzer_pb2.AnalyzeRequest(
-                type=record["type"], properties=_struct(record["inputs"]), urn=record["urn"], name=record["name"],
-                options=_options(record),
-            )
-            provider = self.provider(record)
-            if provider is not None:
-                request.provider.CopyFrom(provider)
-            yield request
+    def analyze_request(self, record: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=record["type"], properties=_struct(record["inputs"]), urn=record["urn"], name=record["name"],
+            options=_options(record),
+        )
+        provider = self.provider(record)
+        if provider is not None:
+            request.provider.CopyFrom(provider)
+        return request
 
-    def stack_request(self) -> analyzer_pb2.AnalyzeStackRequest:
+    def analyze_requests(self) -> Iterable[analyzer_pb2.AnalyzeRequest]:
+        return (self.analyze_request(record) for record in self.records)
+
+    def stack_request(self, records: Iterable[Mapping[str, Any]] | None = None) -> analyzer_pb2.AnalyzeStackRequest:
         resources = []
-        for record in self.records:
+        for record in self.records if records is None else records:
             resource = analyzer_pb2.AnalyzerResource(
                 type=record["type"], properties=_struct(record["inputs"]), urn=record["urn"], name=record["name"],
                 options=_options(record), parent=record.get("parent") or "",
@@ -348,6 +358,133 @@ def _pack_version(pack_dir: Path) -> str | None:
     return str(version) if version is not None else None
 
 
+class _PackRun:
+    """One pack in a gate session: its process, its configuration, and a worker that analyzes as records arrive."""
+
+    def __init__(self, pack_dir: Path, config_path: Path | None, session: GateSession):
+        self.pack_dir, self.config_path = pack_dir, config_path
+        document = read_policy_config(config_path)
+        self.process = PolicyPackProcess(pack_dir, session.project, session.stack, session.organization,
+                                         session.stack_config, session.secret_keys)
+        self.violations: list[Violation] = []
+        self.error: GateError | None = None
+        self.queue: queue.Queue[Mapping[str, Any] | None] = queue.Queue()
+        try:
+            stub = self.process.stub
+            self.info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
+            self.policy_config = build_policy_config(self.info, document, str(config_path or pack_dir))
+            stub.ConfigureStack(
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=session.stack, project=session.project, organization=session.organization, dry_run=True,
+                    config=dict(session.stack_config), config_secret_keys=list(session.secret_keys),
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=self.policy_config),
+                           timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.RpcError as error:
+            self.process.close()
+            raise self._failure(error) from None
+        except GateError:
+            self.process.close()
+            raise
+        self.worker = threading.Thread(target=self._analyze_each, args=(session.resources,), daemon=True)
+        self.worker.start()
+
+    def _failure(self, error: grpc.RpcError) -> GateError:
+        detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
+        return GateError(f"policy pack {self.pack_dir} failed: {error.code().name}: {error.details()}{detail}")
+
+    def _analyze_each(self, resources: _Resources) -> None:
+        while (record := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                request = resources.analyze_request(record)
+                response = self.process.stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
+                self.violations += _violations(self.info.name, response, request.urn)
+            except grpc.RpcError as error:
+                self.error = self._failure(error)
+
+    def finish(self, resources: _Resources) -> dict[str, Any]:
+        self.queue.put(None)
+        self.worker.join()
+        if self.error is not None:
+            raise self.error
+        try:
+            response = self.process.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.RpcError as error:
+            raise self._failure(error) from None
+        self.violations += _violations(self.info.name, response)
+        return {
+            "name": self.info.name,
+            "version": _pack_version(self.pack_dir) or self.info.version,
+            "path": str(self.pack_dir),
+            "config": str(self.config_path) if self.config_path else None,
+            "policies": len(self.info.policies),
+            "enforcementLevels": {
+                name: LEVEL_NAMES[config.enforcementLevel] for name, config in self.policy_config.items()
+            },
+        }
+
+
+class GateSession:
+    """Policy packs analyzing a plan as it registers, as the engine analyzes each resource during a preview.
+
+    Start it before the plan, hand every record to ``analyze`` as it is
+    recorded, then ``finish`` runs AnalyzeStack over them all. Analysis runs in
+    the pack processes while the program still registers resources.
+    """
+
+    def __init__(
+        self,
+        packs: list[tuple[Path, Path | None]],
+        project: str,
+        stack: str,
+        organization: str,
+        stack_config: Mapping[str, str] | None = None,
+        secret_keys: Iterable[str] = (),
+    ):
+        self.project, self.stack, self.organization = project, stack, organization
+        self.stack_config, self.secret_keys = dict(stack_config or {}), list(secret_keys)
+        self.resources = _Resources()
+        self._lock = threading.Lock()
+        self.runs: list[_PackRun] = []
+        try:
+            for pack_dir, config_path in packs:
+                self.runs.append(_PackRun(pack_dir, config_path, self))
+        except BaseException:
+            self.close()
+            raise
+
+    def analyze(self, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.resources.add(record)
+            for run in self.runs:
+                run.queue.put(record)
+
+    def finish(self) -> GateResult:
+        result = GateResult()
+        try:
+            for run in self.runs:
+                result.packs.append(run.finish(self.resources))
+                result.violations += run.violations
+        finally:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        for run in self.runs:
+            run.queue.put(None)
+            run.process.close()
+
+    def __enter__(self) -> GateSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def run_gate(
     records: list[Mapping[str, Any]],
     packs: list[tuple[Path, Path | None]],
@@ -357,40 +494,21 @@ def run_gate(
     stack_config: Mapping[str, str] | None = None,
     secret_keys: Iterable[str] = (),
 ) -> GateResult:
-    """Run each (pack directory, policy config file) over the plan's resources."""
-    resources = _Resources(records)
-    result = GateResult()
-    for pack_dir, config_path in packs:
-        document = read_policy_config(config_path)
-        with PolicyPackProcess(pack_dir, project, stack, organization, stack_config, secret_keys) as pack:
-            try:
-                info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
-                policy_config = build_policy_config(info, document, str(config_path or pack_dir))
-                pack.stub.ConfigureStack(
-                    analyzer_pb2.AnalyzerStackConfigureRequest(
-                        stack=stack, project=project, organization=organization, dry_run=True,
-                        config=dict(stack_config or {}), config_secret_keys=list(secret_keys),
-                    ),
-                    timeout=CALL_TIMEOUT_SECONDS,
-                )
-                pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config),
-                                    timeout=CALL_TIMEOUT_SECONDS)
-                for request in resources.analyze_requests():
-                    response = pack.stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
-                    result.violations += _violations(info.name, response, request.urn)
-                response = pack.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
-                result.violations += _violations(info.name, response)
-            except grpc.RpcError as error:
-                detail = f" ({pack.stderr_tail[-1]})" if pack.stderr_tail else ""
-                raise GateError(f"policy pack {pack_dir} failed: {error.code().name}: {error.details()}{detail}") from None
-            result.packs.append({
-                "name": info.name,
-                "version": _pack_version(pack_dir) or info.version,
-                "path": str(pack_dir),
-                "config": str(config_path) if config_path else None,
-                "policies": len(info.policies),
-                "enforcementLevels": {
-                    name: LEVEL_NAMES[config.enforcementLevel] for name, config in policy_config.items()
-                },
-            })
-    return result
+    """Run each (pack directory, policy config file) over a finished plan's resources."""
+    session = GateSession(packs, project, stack, organization, stack_config, secret_keys)
+    for record in records:
+        session.analyze(record)
+    return session.finish()
+
+
+def plan_and_gate(
+    project_dir: Path, stack: str, packs: list[tuple[Path, Path | None]], organization: str = "organization"
+) -> tuple[Any, GateResult | None]:
+    """The offline plan of ``stack`` with its policy gate running alongside: (Plan, GateResult or None)."""
+    from .plan import read_stack_files, run_plan
+
+    files = read_stack_files(project_dir.resolve(), stack)
+    with GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
+        plan = run_plan(project_dir, stack, organization=organization, files=files,
+                        on_monitor=lambda monitor: monitor.listeners.append(session.analyze))
+        return plan, (session.finish() if packs else None)

@@ -101,6 +101,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.records: list[dict[str, Any]] = []
+        # Called with each record as it is made (the policy gate analyzes as the program registers).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        for listener in self.listeners:
+            listener(record)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of its children's URNs
@@ -112,12 +119,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            self.records.append(self._record(request, response.urn, read=False))
+            self._keep(self._record(request, response.urn, read=False))
         return response
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
-        self.records.append(self._record(request, response.urn, read=True))
+        self._keep(self._record(request, response.urn, read=True))
         return response
 
     @staticmethod

@@ -1,0 +1,234 @@
+"""Benchmark: the offline plan and policy gate at 1, 10 and 100 services, against two baselines run now.
+
+    python benchmarks/plan_scale.py            # or: make bench
+
+For each size it generates a stack that owns its cluster and runs N services
+(public ones routed by path with autoscaling, internal ones, workers), then
+measures, each in a fresh process:
+
+* Odyssey: ``odyssey plan`` of that stack, plan and policy gate, end to end;
+* bare: registering the same number of plain pulumi-aws resources under the
+  same mock runtime, the floor any Pulumi program pays per resource;
+* the peer: AWS CDK (``benchmarks/cdk_peer``, run with node) synthesizing the
+  same topology. Skipped, with the reason, when node or its packages are missing.
+
+It prints wall time, peak memory, resources per stack and the ratios; it
+asserts nothing. The committed prod stack is measured first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER = ROOT / "benchmarks" / "cdk_peer"
+SIZES = (1, 10, 100)
+CLOUDFORMATION_MAX_RESOURCES = 500
+console = Console()
+
+
+# ------------------------------------------------------------------ the generated stacks
+
+
+def stack_config(stack: str, services: int) -> dict:
+    """A stack owning its cluster with ``services`` services: 3 in 5 public, 1 in 5 internal, 1 in 5 workers."""
+    base = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    config = {k: v for k, v in base.items() if k not in ("odyssey:services", "odyssey:schedules")}
+    config["odyssey:cluster"] = {**base["odyssey:cluster"], "applicationStacks": {stack: 1}}
+    generated = {}
+    for i in range(services):
+        name = f"svc-{i}"
+        kind = ("public", "public", "public", "internal", "worker")[i % 5]
+        service = {"image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/{name}:1.0.{i}",
+                   "cpu": 128, "memory": 256}
+        if kind != "worker":
+            service["port"] = 8080
+        if kind == "public":
+            service["public"] = {"paths": [f"/{name}/*"], "healthCheck": {"path": "/health"}}
+            service["autoscaling"] = {"minCount": 2, "maxCount": 10, "cpuTargetPercent": 60}
+        generated[name] = service
+    config["odyssey:services"] = generated
+    return {"config": config}
+
+
+def project_with(stack: str, services: int, into: Path) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py", "components", "odyssey", "policies"):
+        (into / name).symlink_to(ROOT / name)
+    (into / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_config(stack, services)))
+    return into
+
+
+# ------------------------------------------------------------------ children: each measured alone
+
+
+def child_plan(project_dir: str, stack: str) -> None:
+    """Plan and gate as `odyssey plan` does (the gate analyzing while the program registers)."""
+    started = time.perf_counter()
+    from odyssey.gate import plan_and_gate
+
+    imported = time.perf_counter()
+    plan, gate = plan_and_gate(Path(project_dir), stack, [(ROOT / "policies", ROOT / "policies" / "prod.json")])
+    done = time.perf_counter()
+    print(json.dumps({
+        "resources": len(plan.resources),
+        "import_s": imported - started,
+        "plan_and_gate_s": done - imported,
+        "mandatory": len(gate.mandatory),
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def child_plan_only(project_dir: str, stack: str) -> None:
+    """The plan alone, with the provider modules imported first, for the per-resource comparison with bare."""
+    started = time.perf_counter()
+    from odyssey.plan import run_plan
+
+    _import_provider_modules()
+    imported = time.perf_counter()
+    plan = run_plan(Path(project_dir), stack)
+    done = time.perf_counter()
+    print(json.dumps({"resources": len(plan.resources), "import_s": imported - started, "plan_s": done - imported}))
+
+
+def _import_provider_modules() -> None:
+    # pulumi-aws imports a module on first use; both sides pay that before the clock starts.
+    import importlib
+
+    for module in ("appautoscaling", "autoscaling", "cloudwatch", "ec2", "ecs", "iam", "kms", "lb", "s3",
+                   "scheduler", "servicediscovery", "sns", "sqs", "vpc"):
+        # A lazy module loads on its first non-introspection attribute.
+        getattr(importlib.import_module(f"pulumi_aws.{module}"), "__all__", None)
+
+
+def child_bare(count: str) -> None:
+    started = time.perf_counter()
+    import pulumi
+    import pulumi_aws as aws
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    class Echo(pulumi.runtime.Mocks):
+        def new_resource(self, args):
+            return f"{args.name}-id", {**args.inputs, "arn": f"arn:aws:sqs:us-east-1:123456789012:{args.name}"}
+
+        def call(self, args):
+            return {}
+
+    _import_provider_modules()
+    imported = time.perf_counter()
+    pulumi.runtime.set_mocks(Echo(), project="bare", stack="bench", preview=True)
+
+    def program():
+        for i in range(int(count)):
+            aws.sqs.Queue(f"queue-{i}", name=f"queue-{i}", message_retention_seconds=1_209_600,
+                          tags={"Project": "bench"})
+
+    _sync_await(run_pulumi_func(program))
+    done = time.perf_counter()
+    print(json.dumps({"import_s": imported - started, "register_s": done - imported,
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+# ------------------------------------------------------------------ the parent
+
+
+def run_child(*args: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
+    return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def peer_ready() -> str | None:
+    """Why the CDK peer cannot run, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (PEER / "node_modules" / "aws-cdk-lib").exists():
+        if shutil.which("npm") is None:
+            return "npm is not installed to fetch aws-cdk-lib"
+        install = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEER,
+                                 capture_output=True, text=True)
+        if install.returncode != 0:
+            return f"npm ci failed in benchmarks/cdk_peer: {install.stderr.strip()[-300:]}"
+    return None
+
+
+def run_peer(services: int) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as outdir:
+        started = time.perf_counter()
+        result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
+    return wall, json.loads(result.stdout.strip().splitlines()[-1])["resources"]
+
+
+def main() -> None:
+    console.print("[bold]Odyssey plan-scale benchmark[/] (each figure from a fresh process; wall times end to end)")
+    prod_wall, prod = run_child("plan", str(ROOT), "prod")
+    console.print(f"committed prod stack: {prod['resources']} resources, plan and gate {prod_wall:.2f} s end to end "
+                  f"({prod['plan_and_gate_s']:.2f} s after imports), peak {prod['peak_mib']:.0f} MiB, "
+                  f"{prod['mandatory']} mandatory violations")
+    peer_problem = peer_ready()
+    if peer_problem:
+        console.print(f"[yellow]CDK peer skipped:[/] {peer_problem}")
+
+    table = Table(title="Plan and gate against the baselines")
+    for column in ("services", "resources", "plan+gate s", "peak MiB", "ms/resource (plan)", "bare ms/resource",
+                   "plan / bare", "CDK synth s", "CDK resources", "Odyssey / CDK"):
+        table.add_column(column, justify="right")
+    notes = []
+    for size in SIZES:
+        stack = f"bench{size}"
+        with tempfile.TemporaryDirectory() as scratch:
+            project = project_with(stack, size, Path(scratch))
+            wall, figures = run_child("plan", str(project), stack)
+            _, plan_only = run_child("plan-only", str(project), stack)
+        count = figures["resources"]
+        _, bare = run_child("bare", str(count))
+        per_resource = plan_only["plan_s"] / count * 1000
+        bare_per_resource = bare["register_s"] / count * 1000
+        row = [str(size), str(count), f"{wall:.2f}", f"{figures['peak_mib']:.0f}", f"{per_resource:.2f}",
+               f"{bare_per_resource:.2f}", f"{per_resource / bare_per_resource:.2f}x"]
+        if peer_problem is None:
+            peer_wall, peer_count = run_peer(size)
+            row += [f"{peer_wall:.2f}", str(peer_count), f"{wall / peer_wall:.2f}x"]
+            if peer_count > CLOUDFORMATION_MAX_RESOURCES:
+                notes.append(f"{size} services: the CDK template has {peer_count} resources; CloudFormation "
+                             f"refuses stacks over {CLOUDFORMATION_MAX_RESOURCES}, so the peer could not deploy it "
+                             "as one stack (Pulumi has no such limit).")
+        else:
+            row += ["skipped"] * 3
+        if figures["mandatory"]:
+            notes.append(f"{size} services: {figures['mandatory']} mandatory violations in the generated stack")
+        table.add_row(*row)
+    console.print(table)
+    for note in notes:
+        console.print(f"note: {note}")
+    console.print(
+        "plan / bare compares the plan's cost per resource with bare registrations of as many resources under the "
+        "same mock runtime; Odyssey / CDK compares end-to-end wall times (plan and gate vs synth)."
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        sys.path.insert(0, str(ROOT))
+        os.chdir(ROOT)
+        {"plan": child_plan, "plan-only": child_plan_only, "bare": child_bare}[sys.argv[2]](*sys.argv[3:])
+    else:
+        main()
