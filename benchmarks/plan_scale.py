@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,13 +145,21 @@ def child_bare(count: str) -> None:
 # ------------------------------------------------------------------ the parent
 
 
+REPEATS = 3  # each figure is the median of this many fresh processes
+
+
 def run_child(*args: str) -> tuple[float, dict]:
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
-    return wall, json.loads(result.stdout.strip().splitlines()[-1])
+    """Median wall time and median in-process figures of REPEATS runs of a child."""
+    walls, figures = [], []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT)
+        walls.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
+        figures.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    merged = {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+    return statistics.median(walls), merged
 
 
 def peer_ready() -> str | None:
@@ -168,17 +177,20 @@ def peer_ready() -> str | None:
 
 
 def run_peer(services: int) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as outdir:
-        started = time.perf_counter()
-        result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
-    return wall, json.loads(result.stdout.strip().splitlines()[-1])["resources"]
+    walls = []
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory() as outdir:
+            started = time.perf_counter()
+            result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True, text=True)
+            walls.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
+    return statistics.median(walls), json.loads(result.stdout.strip().splitlines()[-1])["resources"]
 
 
 def main() -> None:
-    console.print("[bold]Odyssey plan-scale benchmark[/] (each figure from a fresh process; wall times end to end)")
+    console.print(f"[bold]Odyssey plan-scale benchmark[/]: each figure is the median of {REPEATS} fresh processes; "
+                  "wall times are end to end")
     prod_wall, prod = run_child("plan", str(ROOT), "prod")
     console.print(f"committed prod stack: {prod['resources']} resources, plan and gate {prod_wall:.2f} s end to end "
                   f"({prod['plan_and_gate_s']:.2f} s after imports), peak {prod['peak_mib']:.0f} MiB, "

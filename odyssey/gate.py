@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import selectors
 import subprocess
 import sys
@@ -292,27 +291,39 @@ class _Resources:
     def __init__(self, records: Iterable[Mapping[str, Any]] = ()):
         self.records: list[Mapping[str, Any]] = []
         self.by_urn: dict[str, Mapping[str, Any]] = {}
+        self._properties: dict[str, struct_pb2.Struct] = {}
+        self._providers: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         for record in records:
             self.add(record)
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: Mapping[str, Any], properties: struct_pb2.Struct | None = None) -> None:
+        """Keep a record; ``properties`` is the Struct the SDK sent, when the caller has it."""
         self.records.append(record)
         self.by_urn[record["urn"]] = record
+        if properties is not None:
+            self._properties[record["urn"]] = properties
+
+    def properties(self, record: Mapping[str, Any]) -> struct_pb2.Struct:
+        found = self._properties.get(record["urn"])
+        return found if found is not None else _struct(record["inputs"])
 
     def provider(self, record: Mapping[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
         reference = record.get("provider")
         if not reference:
             return None
-        provider = self.by_urn.get(reference.rsplit("::", 1)[0])
-        if provider is None:
-            return None
-        return analyzer_pb2.AnalyzerProviderResource(
-            type=provider["type"], properties=_struct(provider["inputs"]), urn=provider["urn"], name=provider["name"]
-        )
+        urn = reference.rsplit("::", 1)[0]
+        if urn not in self._providers:
+            provider = self.by_urn.get(urn)
+            if provider is None:
+                return None
+            self._providers[urn] = analyzer_pb2.AnalyzerProviderResource(
+                type=provider["type"], properties=self.properties(provider), urn=provider["urn"], name=provider["name"]
+            )
+        return self._providers[urn]
 
     def analyze_request(self, record: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
         request = analyzer_pb2.AnalyzeRequest(
-            type=record["type"], properties=_struct(record["inputs"]), urn=record["urn"], name=record["name"],
+            type=record["type"], properties=self.properties(record), urn=record["urn"], name=record["name"],
             options=_options(record),
         )
         provider = self.provider(record)
@@ -327,7 +338,7 @@ class _Resources:
         resources = []
         for record in self.records if records is None else records:
             resource = analyzer_pb2.AnalyzerResource(
-                type=record["type"], properties=_struct(record["inputs"]), urn=record["urn"], name=record["name"],
+                type=record["type"], properties=self.properties(record), urn=record["urn"], name=record["name"],
                 options=_options(record), parent=record.get("parent") or "",
                 dependencies=list(record.get("dependencies") or []),
             )
@@ -359,7 +370,7 @@ def _pack_version(pack_dir: Path) -> str | None:
 
 
 class _PackRun:
-    """One pack in a gate session: its process, its configuration, and a worker that analyzes as records arrive."""
+    """One pack in a gate session: its process, its configuration, and the Analyze calls in flight."""
 
     def __init__(self, pack_dir: Path, config_path: Path | None, session: GateSession):
         self.pack_dir, self.config_path = pack_dir, config_path
@@ -367,8 +378,8 @@ class _PackRun:
         self.process = PolicyPackProcess(pack_dir, session.project, session.stack, session.organization,
                                          session.stack_config, session.secret_keys)
         self.violations: list[Violation] = []
-        self.error: GateError | None = None
-        self.queue: queue.Queue[Mapping[str, Any] | None] = queue.Queue()
+        # Analyze calls in flight: gRPC carries them while the program goes on registering.
+        self.pending: list[tuple[str, grpc.Future]] = []
         try:
             stub = self.process.stub
             self.info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
@@ -388,30 +399,18 @@ class _PackRun:
         except GateError:
             self.process.close()
             raise
-        self.worker = threading.Thread(target=self._analyze_each, args=(session.resources,), daemon=True)
-        self.worker.start()
 
     def _failure(self, error: grpc.RpcError) -> GateError:
         detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
         return GateError(f"policy pack {self.pack_dir} failed: {error.code().name}: {error.details()}{detail}")
 
-    def _analyze_each(self, resources: _Resources) -> None:
-        while (record := self.queue.get()) is not None:
-            if self.error is not None:
-                continue
-            try:
-                request = resources.analyze_request(record)
-                response = self.process.stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
-                self.violations += _violations(self.info.name, response, request.urn)
-            except grpc.RpcError as error:
-                self.error = self._failure(error)
+    def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> None:
+        self.pending.append((request.urn, self.process.stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
 
     def finish(self, resources: _Resources) -> dict[str, Any]:
-        self.queue.put(None)
-        self.worker.join()
-        if self.error is not None:
-            raise self.error
         try:
+            for urn, future in self.pending:
+                self.violations += _violations(self.info.name, future.result(), urn)
             response = self.process.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise self._failure(error) from None
@@ -432,8 +431,9 @@ class GateSession:
     """Policy packs analyzing a plan as it registers, as the engine analyzes each resource during a preview.
 
     Start it before the plan, hand every record to ``analyze`` as it is
-    recorded, then ``finish`` runs AnalyzeStack over them all. Analysis runs in
-    the pack processes while the program still registers resources.
+    recorded, then ``finish`` collects the answers and runs AnalyzeStack over
+    them all. The packs work in their own processes while the program still
+    registers resources.
     """
 
     def __init__(
@@ -457,11 +457,12 @@ class GateSession:
             self.close()
             raise
 
-    def analyze(self, record: Mapping[str, Any]) -> None:
+    def analyze(self, record: Mapping[str, Any], properties: struct_pb2.Struct | None = None) -> None:
         with self._lock:
-            self.resources.add(record)
+            self.resources.add(record, properties)
+            request = self.resources.analyze_request(record) if self.runs else None
             for run in self.runs:
-                run.queue.put(record)
+                run.analyze(request)
 
     def finish(self) -> GateResult:
         result = GateResult()
@@ -475,7 +476,6 @@ class GateSession:
 
     def close(self) -> None:
         for run in self.runs:
-            run.queue.put(None)
             run.process.close()
 
     def __enter__(self) -> GateSession:

@@ -101,13 +101,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.records: list[dict[str, Any]] = []
-        # Called with each record as it is made (the policy gate analyzes as the program registers).
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        # Called with each record, and the properties exactly as the SDK sent them, as it is made
+        # (the policy gate analyzes while the program registers, as the engine does).
+        self.listeners: list[Callable[[dict[str, Any], Any], None]] = []
 
-    def _keep(self, record: dict[str, Any]) -> None:
+    def _keep(self, record: dict[str, Any], properties: Any) -> None:
         self.records.append(record)
         for listener in self.listeners:
-            listener(record)
+            listener(record, properties)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of its children's URNs
@@ -119,12 +120,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            self._keep(self._record(request, response.urn, read=False))
+            self._keep(self._record(request, response.urn, read=False), request.object)
         return response
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
-        self._keep(self._record(request, response.urn, read=True))
+        self._keep(self._record(request, response.urn, read=True), request.properties)
         return response
 
     @staticmethod
