@@ -188,3 +188,226 @@ def _tree(document: dict[str, Any]) -> Tree:
 
 def main() -> None:
     app(prog_name="odyssey")
+
+
+# ------------------------------------------------------------------ the real engine and the live cluster
+
+EXIT_BROKEN = 4  # a deploy failed or rolled back; the cycle audit found a broken invariant
+
+StackArg = Annotated[str, typer.Argument(help="Stack name, e.g. prod.")]
+OutputsOption = Annotated[
+    Optional[Path],
+    typer.Option("--outputs", help="Stack outputs as JSON (`pulumi stack output --json`) instead of asking the "
+                                   "Pulumi CLI.", exists=True, dir_okay=False),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+def _fail(stack: str, error: Exception, code: int) -> typer.Exit:
+    errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+    return typer.Exit(code)
+
+
+def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
+    from .automation import AutomationError, Odyssey
+
+    if outputs_file is not None:
+        try:
+            outputs = json.loads(outputs_file.read_text())
+        except json.JSONDecodeError as error:
+            raise _fail(stack, f"--outputs {outputs_file}: not valid JSON ({error})", EXIT_CONFIG) from None
+    else:
+        try:
+            outputs = Odyssey().outputs(stack)
+        except AutomationError as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
+    missing = [key for key in ("region", "clusterName", "autoScalingGroupName") if key not in outputs]
+    if missing:
+        raise _fail(stack, f"the stack's outputs lack {', '.join(missing)}; is it deployed with this version?",
+                    EXIT_CONFIG)
+    return outputs
+
+
+def _engine(stack: str, operation: str) -> None:
+    from .automation import AutomationError, Odyssey
+
+    def progress(event: Any) -> None:
+        if getattr(event, "resource_pre_event", None) is not None:
+            metadata = event.resource_pre_event.metadata
+            console.print(f"  {metadata.op} {metadata.type} {metadata.urn.rsplit('::', 1)[-1]}", highlight=False)
+
+    try:
+        result = getattr(Odyssey(on_event=progress), operation)(stack)
+    except AutomationError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    _print_result(result)
+
+
+def _print_result(result: Any) -> None:
+    console.print(f"[bold]{result.stack}[/] {result.operation}: "
+                  + (", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items())) or "no changes"))
+    for violation in result.violations:
+        console.print(f"  {violation['enforcementLevel']} {violation['pack']}/{violation['policy']}: "
+                      f"{violation['message']}", highlight=False, soft_wrap=True)
+    if result.mandatory_violations:
+        raise typer.Exit(EXIT_POLICY)
+
+
+@app.command()
+def preview(stack: StackArg) -> None:
+    """`pulumi preview` of STACK through the Automation API, with the policy pack and the stack's policy config."""
+    _engine(stack, "preview")
+
+
+@app.command()
+def up(stack: StackArg) -> None:
+    """`pulumi up` of STACK through the Automation API, with the policy pack and the stack's policy config."""
+    _engine(stack, "up")
+
+
+@app.command()
+def deploy(
+    stack: StackArg,
+    service: Annotated[str, typer.Argument(help="Service name, as in odyssey:services.")],
+    image: Annotated[str, typer.Argument(help="The new version: repo:tag or repo@sha256:digest.")],
+    watch: Annotated[bool, typer.Option(help="Follow the ECS rollout after the update.")] = True,
+    timeout: Annotated[int, typer.Option(help="Seconds to follow the rollout.", min=1)] = 1800,
+    outputs_file: OutputsOption = None,
+) -> None:
+    """Deploy IMAGE as SERVICE's new version: set it in the stack config, `up` with policies, follow the rollout.
+
+    Exit code 0 when the rollout completes, 4 when it fails or the circuit
+    breaker rolls it back, 3 on a mandatory policy violation.
+    """
+    from .automation import AutomationError, Odyssey
+
+    try:
+        result = Odyssey().deploy(stack, service, image)
+    except AutomationError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    _print_result(result)
+    if not watch:
+        return
+    outputs = result.outputs or _stack_outputs(stack, outputs_file)
+    _watch(stack, service, outputs, timeout)
+
+
+def _watch(stack: str, service: str, outputs: dict[str, Any], timeout: int) -> None:
+    from rich.live import Live
+
+    from .aws_ops import OpsError, clients, task_definition_of, watch_rollout
+
+    ecs_service = (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+    ecs = clients(outputs["region"])["ecs"]
+    try:
+        target = task_definition_of(ecs, outputs["clusterName"], ecs_service)
+        with Live(console=console, transient=True) as live:
+            rollout = watch_rollout(
+                ecs, outputs["clusterName"], ecs_service, target, timeout_seconds=timeout,
+                on_progress=lambda p: live.update(
+                    f"{p['service']}: {p['rolloutState']} running {p['running']}/{p['desired']}, "
+                    f"pending {p['pending']}, failed tasks {p['failedTasks']}"),
+            )
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    for event in rollout.events[-5:]:
+        console.print(f"  {event}", highlight=False)
+    colour = "green" if rollout.outcome == "COMPLETED" else "red"
+    console.print(f"[bold {colour}]{ecs_service}: {rollout.outcome}[/] {rollout.reason}", highlight=False)
+    if rollout.outcome != "COMPLETED":
+        raise typer.Exit(EXIT_BROKEN)
+
+
+def _status(stack: str, outputs_file: Optional[Path], minimum: int):
+    from .aws_ops import OpsError, clients, cluster_status
+
+    outputs = _stack_outputs(stack, outputs_file)
+    try:
+        return cluster_status(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
+                              outputs["region"], minimum=minimum)
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+
+
+@app.command()
+def status(
+    stack: StackArg,
+    outputs_file: OutputsOption = None,
+    as_json: JsonFlag = False,
+    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
+) -> None:
+    """The cluster overview: instances per AZ with their age and reservations, services and their rollouts."""
+    state = _status(stack, outputs_file, minimum)
+    if as_json:
+        print(json.dumps(state.to_json(), indent=2, default=str))
+        return
+    nodes = Table(title=f"{state.cluster} ({state.region}): instances")
+    for column in ("instance", "AZ", "state", "age h", "agent", "CPU %", "memory %"):
+        nodes.add_column(column)
+    for node in state.nodes:
+        nodes.add_row(node.instance_id, node.availability_zone, node.lifecycle_state, f"{node.age_hours:.1f}",
+                      {True: "connected", False: "DISCONNECTED", None: "-"}[node.agent_connected],
+                      str(node.cpu_reserved_percent if node.cpu_reserved_percent is not None else "-"),
+                      str(node.memory_reserved_percent if node.memory_reserved_percent is not None else "-"))
+    console.print(nodes)
+    console.print("per AZ: " + ", ".join(f"{z} {n}" for z, n in state.nodes_per_zone().items()))
+    services = Table(title="services")
+    for column in ("service", "desired", "running", "pending", "rollout", "last events"):
+        services.add_column(column, overflow="fold")
+    for service in state.services:
+        services.add_row(service.name, str(service.desired), str(service.running), str(service.pending),
+                         service.rollout_state or "-", "\n".join(service.events))
+    console.print(services)
+    for warning in state.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command("cycle-audit")
+def cycle_audit(
+    stack: StackArg,
+    outputs_file: OutputsOption = None,
+    as_json: JsonFlag = False,
+    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
+    max_lifetime: Annotated[int, typer.Option(help="Maximum instance lifetime, seconds.", min=86400)] = 86400,
+) -> None:
+    """Is the daily cycle working? Exit code 4 when an invariant is broken now."""
+    from .aws_ops import cycle_audit as audit_of
+
+    audit = audit_of(_status(stack, outputs_file, minimum), max_lifetime_seconds=max_lifetime, minimum=minimum)
+    if as_json:
+        print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings}, indent=2))
+    else:
+        for finding in audit.findings:
+            console.print(f"[red]broken:[/] {finding}", highlight=False, soft_wrap=True)
+        if not audit.broken:
+            console.print("[green]cycle audit passed[/]: no instance past its lifetime, minimum in service, AZs balanced")
+    if audit.broken:
+        raise typer.Exit(EXIT_BROKEN)
+
+
+@app.command()
+def shell(
+    stack: StackArg,
+    service: Annotated[Optional[str], typer.Argument(help="Service to attach to (ECS Exec); omit for an instance (SSM).")] = None,
+    container: Annotated[Optional[str], typer.Option(help="Container name within the task.")] = None,
+    print_only: Annotated[bool, typer.Option("--print", help="Print the session command instead of running it.")] = False,
+    outputs_file: OutputsOption = None,
+) -> None:
+    """Open a shell on an instance (SSM Session Manager) or in a running container (ECS Exec). No SSH, no jump host."""
+    import shlex
+
+    from .aws_ops import OpsError, clients, shell_command
+
+    outputs = _stack_outputs(stack, outputs_file)
+    ecs_service = None if service is None else (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+    try:
+        command = shell_command(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
+                                outputs["region"], ecs_service, container)
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    if print_only:
+        print(shlex.join(command))
+        return
+    import os
+
+    os.execvp(command[0], command)

@@ -22,6 +22,7 @@ class MachineLayerOutputs:
     cluster_name: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
     capacity_provider_name: pulumi.Input[str]
+    auto_scaling_group_name: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[list[str]]
     public_subnet_ids: pulumi.Input[list[str]]
@@ -49,6 +50,7 @@ class MachineLayerOutputs:
             cluster_name=cluster.cluster_name,
             cluster_arn=cluster.cluster_arn,
             capacity_provider_name=cluster.capacity_provider_name,
+            auto_scaling_group_name=cluster.auto_scaling_group_name,
             vpc_id=network.vpc_id,
             private_subnet_ids=network.private_subnet_ids,
             public_subnet_ids=network.public_subnet_ids,

@@ -1,0 +1,307 @@
+"""Operating a live cluster with boto3: status, the cycle audit, the rollout watcher, shell targets.
+
+Names come from the stack's outputs. Every list goes through a paginator;
+clients use the standard retry mode (throttling is retried with backoff) and
+timeouts; AWS errors become an ``OpsError`` with a message an operator can act
+on, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 8}, connect_timeout=5, read_timeout=30)
+DAY_SECONDS = 86_400
+
+
+class OpsError(Exception):
+    """An AWS call failed in a way the operator can fix; the message says how."""
+
+
+def clients(region: str, session: boto3.Session | None = None, config: Config = CLIENT_CONFIG) -> dict[str, Any]:
+    session = session or boto3.Session()
+    return {name: session.client(name, region_name=region, config=config) for name in ("ecs", "autoscaling", "ec2")}
+
+
+def explain(error: Exception, what: str) -> OpsError:
+    """Turn a boto error into one sentence that says what failed and what to do."""
+    if isinstance(error, NoCredentialsError):
+        return OpsError(f"{what}: no AWS credentials found; set AWS_PROFILE or run `aws sso login`")
+    if isinstance(error, NoRegionError):
+        return OpsError(f"{what}: no AWS region; the stack's outputs name one, or set AWS_REGION")
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation") or status == 403:
+            # Some endpoints answer a JSON API with an XML error body; keep only its text.
+            text = " ".join(re.sub(r"<[^>]+>", " ", message).split())
+            return OpsError(f"{what}: access denied ({text}); the caller needs read access to ECS, Auto Scaling "
+                            "and EC2 in this account")
+        if code == "ClusterNotFoundException":
+            return OpsError(f"{what}: the cluster does not exist; is the stack deployed in this account and region?")
+        return OpsError(f"{what}: {code}: {message}")
+    return OpsError(f"{what}: {error}")
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class Node:
+    instance_id: str
+    availability_zone: str
+    lifecycle_state: str
+    launched_at: str
+    age_hours: float
+    agent_connected: bool | None
+    cpu_reserved_percent: float | None
+    memory_reserved_percent: float | None
+
+
+@dataclass
+class ServiceState:
+    name: str
+    desired: int
+    running: int
+    pending: int
+    rollout_state: str | None
+    rollout_reason: str | None
+    events: list[str]
+
+
+@dataclass
+class ClusterStatus:
+    cluster: str
+    region: str
+    nodes: list[Node]
+    services: list[ServiceState]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def in_service(self) -> list[Node]:
+        return [n for n in self.nodes if n.lifecycle_state == "InService"]
+
+    def nodes_per_zone(self) -> dict[str, int]:
+        return dict(sorted(Counter(n.availability_zone for n in self.in_service).items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "nodesPerZone": self.nodes_per_zone()}
+
+
+def _reserved(resources: dict[str, list[dict]], name: str) -> float | None:
+    registered = next((r["integerValue"] for r in resources["registeredResources"] if r["name"] == name), None)
+    remaining = next((r["integerValue"] for r in resources["remainingResources"] if r["name"] == name), None)
+    if not registered or remaining is None:
+        return None
+    return round(100 * (registered - remaining) / registered, 1)
+
+
+def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, minimum: int = 4,
+                   now: datetime | None = None) -> ClusterStatus:
+    """The ops view 003 had: nodes per AZ with their age and reservations, services with their rollouts."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        found = aws["ecs"].describe_clusters(clusters=[cluster])
+        if not [c for c in found["clusters"] if c.get("status") == "ACTIVE"]:
+            raise OpsError(f"cluster {cluster} not found in {region}; is the stack deployed in this account and region?")
+        groups = [g for page in aws["autoscaling"].get_paginator("describe_auto_scaling_groups")
+                  .paginate(AutoScalingGroupNames=[group]) for g in page["AutoScalingGroups"]]
+        if not groups:
+            raise OpsError(f"Auto Scaling group {group} not found; is the stack deployed in {region}?")
+        members = {i["InstanceId"]: i for i in groups[0]["Instances"]}
+        launched, zones = {}, {}
+        for chunk in _chunks(sorted(members), 100):
+            for page in aws["ec2"].get_paginator("describe_instances").paginate(InstanceIds=chunk):
+                for reservation in page["Reservations"]:
+                    for instance in reservation["Instances"]:
+                        launched[instance["InstanceId"]] = instance["LaunchTime"]
+                        zones[instance["InstanceId"]] = instance.get("Placement", {}).get("AvailabilityZone")
+        agents = {}
+        arns = [a for page in aws["ecs"].get_paginator("list_container_instances").paginate(cluster=cluster)
+                for a in page["containerInstanceArns"]]
+        for chunk in _chunks(arns, 100):
+            for ci in aws["ecs"].describe_container_instances(cluster=cluster, containerInstances=chunk)["containerInstances"]:
+                agents[ci["ec2InstanceId"]] = ci
+        service_arns = [a for page in aws["ecs"].get_paginator("list_services").paginate(cluster=cluster)
+                        for a in page["serviceArns"]]
+        described = [s for chunk in _chunks(service_arns, 10)
+                     for s in aws["ecs"].describe_services(cluster=cluster, services=chunk)["services"]]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, f"reading cluster {cluster}") from None
+
+    nodes = []
+    for instance_id, member in sorted(members.items()):
+        started = launched.get(instance_id)
+        agent = agents.get(instance_id)
+        nodes.append(Node(
+            instance_id=instance_id,
+            availability_zone=zones.get(instance_id) or member["AvailabilityZone"],
+            lifecycle_state=member["LifecycleState"],
+            launched_at=started.isoformat() if started else "",
+            age_hours=round((now - started).total_seconds() / 3600, 1) if started else 0.0,
+            agent_connected=agent["agentConnected"] if agent else None,
+            cpu_reserved_percent=_reserved(agent, "CPU") if agent else None,
+            memory_reserved_percent=_reserved(agent, "MEMORY") if agent else None,
+        ))
+    services = []
+    for service in sorted(described, key=lambda s: s["serviceName"]):
+        primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+        services.append(ServiceState(
+            name=service["serviceName"], desired=service["desiredCount"], running=service["runningCount"],
+            pending=service["pendingCount"], rollout_state=primary.get("rolloutState"),
+            rollout_reason=primary.get("rolloutStateReason"),
+            events=[e["message"] for e in service.get("events", [])[:3]],
+        ))
+    status = ClusterStatus(cluster=cluster, region=region, nodes=nodes, services=services)
+    status.warnings = _warnings(status, minimum)
+    return status
+
+
+def _warnings(status: ClusterStatus, minimum: int) -> list[str]:
+    warnings = []
+    if len(status.in_service) < minimum:
+        warnings.append(f"{len(status.in_service)} instances in service, below the minimum of {minimum}")
+    zones = status.nodes_per_zone()
+    if zones and max(zones.values()) - min(zones.values()) > 1:
+        warnings.append(f"instances are unbalanced across availability zones: {zones}")
+    for node in status.in_service:
+        if node.agent_connected is False:
+            warnings.append(f"{node.instance_id}: the ECS agent is disconnected")
+    return warnings
+
+
+@dataclass
+class Audit:
+    findings: list[str]
+    broken: bool
+
+
+def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAY_SECONDS, minimum: int = 4,
+                minimum_zones: int = 3) -> Audit:
+    """Is the daily cycle working now? Old instances, too few in service, too few or unbalanced zones."""
+    findings, broken = [], False
+    overdue = [n for n in status.in_service if n.age_hours * 3600 > max_lifetime_seconds]
+    for node in overdue:
+        findings.append(f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past the "
+                        f"{max_lifetime_seconds / 3600:.0f} h maximum lifetime: cycling is not replacing it "
+                        "(scale-in protection? a failing instance refresh?)")
+    in_service = len(status.in_service)
+    if in_service < minimum:
+        findings.append(f"{in_service} instances in service, below the minimum of {minimum}")
+    zones = status.nodes_per_zone()
+    if len(zones) < minimum_zones:
+        findings.append(f"instances in service span {len(zones)} availability zone(s), below {minimum_zones}: {zones}")
+    if zones and max(zones.values()) - min(zones.values()) > 1:
+        findings.append(f"instances are unbalanced across availability zones: {zones}")
+    broken = bool(findings)
+    return Audit(findings=findings, broken=broken)
+
+
+# ------------------------------------------------------------------ rollouts
+
+
+@dataclass
+class Rollout:
+    service: str
+    outcome: str  # COMPLETED, FAILED or ROLLED_BACK
+    reason: str
+    events: list[str]
+
+
+def watch_rollout(ecs: Any, cluster: str, service: str, task_definition: str | None = None,
+                  on_progress: Callable[[dict[str, Any]], None] | None = None, poll_seconds: float = 10,
+                  timeout_seconds: float = 1800, sleep: Callable[[float], None] = time.sleep) -> Rollout:
+    """Follow a service's deployment until it completes, fails, or the circuit breaker rolls it back.
+
+    ``task_definition`` is the revision being deployed: when the primary
+    deployment runs another one, ECS has rolled back.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    seen_events: set[str] = set()
+    events: list[str] = []
+    while True:
+        try:
+            described = ecs.describe_services(cluster=cluster, services=[service])
+        except (ClientError, BotoCoreError) as error:
+            raise explain(error, f"watching {service}") from None
+        if not described["services"]:
+            raise OpsError(f"service {service} not found in cluster {cluster}")
+        state = described["services"][0]
+        for event in reversed(state.get("events", [])):
+            if event["id"] not in seen_events:
+                seen_events.add(event["id"])
+                events.append(event["message"])
+        primary = next((d for d in state.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+        progress = {
+            "service": service,
+            "rolloutState": primary.get("rolloutState"),
+            "running": primary.get("runningCount", state.get("runningCount")),
+            "desired": primary.get("desiredCount", state.get("desiredCount")),
+            "pending": primary.get("pendingCount", state.get("pendingCount")),
+            "failedTasks": primary.get("failedTasks", 0),
+            "events": events[-3:],
+        }
+        if on_progress is not None:
+            on_progress(progress)
+        rollout = primary.get("rolloutState")
+        reason = primary.get("rolloutStateReason", "")
+        if task_definition and primary.get("taskDefinition") and primary["taskDefinition"] != task_definition:
+            return Rollout(service, "ROLLED_BACK", reason or "the primary deployment runs the previous revision",
+                           events)
+        if rollout == "COMPLETED":
+            return Rollout(service, "COMPLETED", reason, events)
+        if rollout == "FAILED":
+            outcome = "ROLLED_BACK" if "roll" in reason.lower() and "back" in reason.lower() else "FAILED"
+            return Rollout(service, outcome, reason, events)
+        if time.monotonic() > deadline:
+            return Rollout(service, "FAILED", f"no outcome after {timeout_seconds:.0f} s", events)
+        sleep(poll_seconds)
+
+
+# ------------------------------------------------------------------ shell access
+
+
+def shell_command(aws: dict[str, Any], cluster: str, group: str, region: str, service: str | None = None,
+                  container: str | None = None) -> list[str]:
+    """The session command that replaces 004's ssh.sh and attach.sh: SSM for an instance, ECS Exec for a container."""
+    try:
+        if service is None:
+            for page in aws["autoscaling"].get_paginator("describe_auto_scaling_groups").paginate(
+                    AutoScalingGroupNames=[group]):
+                for found in page["AutoScalingGroups"]:
+                    for instance in found["Instances"]:
+                        if instance["LifecycleState"] == "InService":
+                            return ["aws", "ssm", "start-session", "--region", region, "--target",
+                                    instance["InstanceId"]]
+            raise OpsError(f"no instance in service in {group}")
+        tasks = [t for page in aws["ecs"].get_paginator("list_tasks").paginate(
+            cluster=cluster, serviceName=service, desiredStatus="RUNNING") for t in page["taskArns"]]
+        if not tasks:
+            raise OpsError(f"service {service} has no running task to attach to")
+        described = aws["ecs"].describe_tasks(cluster=cluster, tasks=tasks[:1])["tasks"][0]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, "finding a shell target") from None
+    name = container or described["containers"][0]["name"]
+    return ["aws", "ecs", "execute-command", "--region", region, "--cluster", cluster, "--task",
+            described["taskArn"], "--container", name, "--interactive", "--command", "/bin/sh"]
+
+
+def task_definition_of(ecs: Any, cluster: str, service: str) -> str | None:
+    try:
+        services = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, f"reading {service}") from None
+    return services[0]["taskDefinition"] if services else None
