@@ -136,18 +136,18 @@ class Odyssey:
 
     def preview(self, stack: str) -> OperationResult:
         outcome, result = self._run(stack, "preview", **self._policy_args(stack))
-        result.summary = {str(kind): count for kind, count in (outcome.change_summary or {}).items()}
+        result.summary = _counts(outcome.change_summary)
         return result
 
     def up(self, stack: str) -> OperationResult:
         outcome, result = self._run(stack, "up", **self._policy_args(stack))
-        result.summary = {str(kind): count for kind, count in (outcome.summary.resource_changes or {}).items()}
+        result.summary = _counts(outcome.summary.resource_changes)
         result.outputs = {name: output.value for name, output in (outcome.outputs or {}).items()}
         return result
 
     def refresh(self, stack: str) -> OperationResult:
         outcome, result = self._run(stack, "refresh")
-        result.summary = {str(kind): count for kind, count in (outcome.summary.resource_changes or {}).items()}
+        result.summary = _counts(outcome.summary.resource_changes)
         return result
 
     def outputs(self, stack: str) -> dict[str, Any]:
@@ -175,8 +175,13 @@ class Odyssey:
             raise AutomationError(f"refusing to destroy {stack} without confirmation; pass confirm=True "
                                   "(and note its stateful resources are protected and retained)")
         outcome, result = self._run(stack, "destroy")
-        result.summary = {str(kind): count for kind, count in (outcome.summary.resource_changes or {}).items()}
+        result.summary = _counts(outcome.summary.resource_changes)
         return result
+
+
+def _counts(changes: Any) -> dict[str, int]:
+    # Keys are OpType members ("create", "update", ...) or plain strings.
+    return {getattr(kind, "value", kind): count for kind, count in (changes or {}).items()}
 
 
 def _service_names(raw: str) -> set[str]:

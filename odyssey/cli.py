@@ -288,8 +288,7 @@ def deploy(
     _print_result(result)
     if not watch:
         return
-    outputs = result.outputs or _stack_outputs(stack, outputs_file)
-    _watch(stack, service, outputs, timeout)
+    _watch(stack, service, _stack_outputs(stack, outputs_file), timeout)
 
 
 def _watch(stack: str, service: str, outputs: dict[str, Any], timeout: int) -> None:
