@@ -12,10 +12,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: plan test bench venv clean
 
-$(STAMP): requirements.txt requirements-dev.txt requirements.lock
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
+	# The `odyssey` console script; editable, so it runs this checkout.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)

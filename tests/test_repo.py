@@ -57,3 +57,11 @@ def test_main_deploys_prod_before_stage():
 def test_code_lints_clean():
     result = subprocess.run([_tool("ruff"), "check", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_console_script_and_the_module_both_list_the_commands():
+    for command in ([_tool("odyssey"), "--help"], [sys.executable, "-m", "odyssey", "--help"]):
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        for name in ("plan", "preview", "up", "deploy", "status", "cycle-audit", "shell"):
+            assert name in result.stdout
