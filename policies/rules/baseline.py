@@ -401,7 +401,7 @@ STATEFUL_SCHEMA = PolicyConfigSchema(
     properties={"statefulTypes": {"type": "array", "items": {"type": "string"},
                                   "default": [LOG_GROUP, BUCKET, BUCKET_V2, EBS_VOLUME, "aws:dynamodb/table:Table",
                                               "aws:rds/instance:Instance", "aws:rds/cluster:Cluster",
-                                              "aws:efs/fileSystem:FileSystem"],
+                                              "aws:efs/fileSystem:FileSystem", "aws:sqs/queue:Queue"],
                                   "description": "Resource types that hold data and must be protected."}},
 )
 
