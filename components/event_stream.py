@@ -33,9 +33,9 @@ class EventStreamArgs:
 
 
 def event_patterns(project: str, stack: str, region: str, account_id: str, cluster_name: str,
-                   cluster_arn: str) -> dict[str, dict[str, Any]]:
+                   cluster_arn: str, partition: str = "aws") -> dict[str, dict[str, Any]]:
     """The rules' event patterns, by rule name."""
-    services = [{"prefix": f"arn:aws:ecs:{region}:{account_id}:service/{cluster_name}/{stack}-"}]
+    services = [{"prefix": f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster_name}/{stack}-"}]
     return {
         "deployments": {
             "source": ["aws.ecs"],
@@ -59,7 +59,12 @@ def event_patterns(project: str, stack: str, region: str, account_id: str, clust
                 "clusterArn": [cluster_arn],
                 "lastStatus": ["STOPPED"],
                 "group": [{"prefix": f"service:{stack}-"}, {"prefix": f"family:{project}-{stack}-"}],
-                "containers": {"exitCode": [{"anything-but": 0}]},
+                # Not the tasks ECS stops itself during deploys and scale-in (they exit 143 on SIGTERM):
+                # tasks that never started, and tasks whose essential container exited with an error.
+                "$or": [
+                    {"stopCode": ["TaskFailedToStart"]},
+                    {"stopCode": ["EssentialContainerExited"], "containers": {"exitCode": [{"anything-but": 0}]}},
+                ],
             },
         },
     }
@@ -90,8 +95,9 @@ class EventStream(pulumi.ComponentResource):
             opts=child,
         )
         patterns = pulumi.Output.all(
-            shared.account_id, shared.machine.cluster_name, shared.machine.cluster_arn
-        ).apply(lambda v: event_patterns(shared.project, shared.stack, shared.region, *v))
+            shared.secrets, shared.machine.cluster_name, shared.machine.cluster_arn
+        ).apply(lambda v: event_patterns(shared.project, shared.stack, shared.region, v[0].account_id, v[1], v[2],
+                                         v[0].partition))
         for rule_name in ("deployments", "service-actions", "failed-tasks"):
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{rule_name}",

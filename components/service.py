@@ -41,15 +41,15 @@ class ServiceArgs:
     priority: int | None
 
 
-def exec_policy(region: str, account_id: str, exec_log_group: str) -> str:
+def exec_policy(region: str, account_id: str, exec_log_group: str, partition: str = "aws") -> str:
     """What ECS Exec needs from the task role: the SSM channel, and writing the session log."""
     return statements_policy([
         {"Effect": "Allow", "Resource": "*", "Action": [
             "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
             "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]},
         {"Effect": "Allow", "Resource": "*", "Action": "logs:DescribeLogGroups"},
-        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:{exec_log_group}:*"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{exec_log_group}:*"},
     ])
 
 
@@ -160,8 +160,8 @@ class Service(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-task-exec",
                 role=role.id,
-                policy=pulumi.Output.all(shared.account_id, shared.machine.exec_log_group_name).apply(
-                    lambda v: exec_policy(shared.region, v[0], v[1])),
+                policy=pulumi.Output.all(shared.secrets, shared.machine.exec_log_group_name).apply(
+                    lambda v: exec_policy(shared.region, v[0].account_id, v[1], v[0].partition)),
                 opts=self._child,
             )
         return role

@@ -25,8 +25,6 @@ HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 PATH = re.compile(r"^/[A-Za-z0-9_.~*?/-]*$")
 DNS_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_REF = re.compile(r"^[A-Za-z0-9_./-]+$")
-# An ALB rule takes at most five condition values in all.
-RULE_CONDITION_VALUES_MAX = 5
 ULIMIT_NAMES = {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
                 "rtprio", "rttime", "sigpending", "stack"}
 
@@ -49,6 +47,20 @@ class TargetHealthCheck(Model):
     healthy_threshold: int = Field(2, ge=2, le=10, examples=[2])
     unhealthy_threshold: int = Field(2, ge=2, le=10, examples=[2])
     matcher: str = Field("200-399", examples=["200-399"])
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) > 1024:
+            raise ValueError(f"{value!r} is not a path such as '/health'")
+        return value
+
+    @field_validator("matcher")
+    @classmethod
+    def _matcher(cls, value: str) -> str:
+        if not re.match(r"^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$", value):
+            raise ValueError(f"{value!r} is not HTTP codes such as '200', '200,204' or '200-399'")
+        return value
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> TargetHealthCheck:
@@ -85,6 +97,14 @@ class PublicRoute(Model):
 
 class ContainerHealthCheck(Model):
     command: list[str] = Field(min_length=1, examples=[["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]])
+
+    @field_validator("command")
+    @classmethod
+    def _form(cls, value: list[str]) -> list[str]:
+        if value[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            raise ValueError(f"must start with CMD, CMD-SHELL or NONE, not {value[0]!r}")
+        return value
+
     interval_seconds: int = Field(30, ge=5, le=300)
     timeout_seconds: int = Field(5, ge=2, le=60)
     retries: int = Field(3, ge=1, le=10)
@@ -110,6 +130,12 @@ class SecretRef(Model):
 class Ulimit(Model):
     soft: int = Field(ge=0)
     hard: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        if self.soft > self.hard:
+            raise ValueError(f"soft ({self.soft}) is above hard ({self.hard}); Docker would refuse to start the container")
+        return self
 
 
 class Autoscaling(Model):
@@ -198,9 +224,9 @@ class ServiceConfig(Model):
             problems.append(f"memoryReservation ({self.memory_reservation}) is above memory ({self.memory})")
         if self.autoscaling and self.autoscaling.requests_per_target and self.public is None:
             problems.append("autoscaling.requestsPerTarget needs a public service (it counts ALB requests)")
-        if self.public and len(self.public.hosts) + len(self.public.paths) > RULE_CONDITION_VALUES_MAX:
-            problems.append(f"public has {len(self.public.hosts) + len(self.public.paths)} hosts and paths; an ALB "
-                            f"rule takes at most {RULE_CONDITION_VALUES_MAX}")
+        if self.enable_exec and self.readonly_root_filesystem:
+            problems.append("enableExec needs a writable root filesystem (the ECS Exec agent writes to it); "
+                            "turn off readonlyRootFilesystem or enableExec")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -437,7 +437,7 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     return Problem(_config_key(loc) if loc else f"{NAMESPACE}", message, _example(loc))
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None) -> StackConfig:
+def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None, project: str = NAMESPACE) -> StackConfig:
     """Validate a mapping of config keys (without the ``odyssey:`` prefix; ``region`` for aws:region).
 
     With ``stack``, the checks across keys run too (routes, names derived from
@@ -449,7 +449,7 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None) -> Stac
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         raise ConfigError([_problem(e) for e in error.errors()]) from None
-    problems = stack_problems(config, stack)
+    problems = stack_problems(config, stack, project)
     if problems:
         raise ConfigError(problems)
     return config
@@ -489,4 +489,4 @@ def load_stack_config() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw_from_pulumi_config(values), stack=pulumi.get_stack())
+    return parse_stack_config(raw_from_pulumi_config(values), stack=pulumi.get_stack(), project=pulumi.get_project())

@@ -45,12 +45,12 @@ def listener_slot(config, stack: str) -> int | None:
     return registry.get(stack)
 
 
-def stack_problems(config, stack: str | None) -> list[Problem]:
+def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[Problem]:
     """Every problem across keys; the ones that need the stack's name only when it is given."""
     problems = _ownership(config) + _certificate(config) + _routes(config)
     if stack is None:
         return problems
-    problems += _names(config, stack) + _schedules(config, stack)
+    problems += _names(config, stack, project) + _schedules(config, stack)
     if config.owns_cluster:
         problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
         if config.services and listener_slot(config, stack) is None:
@@ -99,7 +99,7 @@ def _certificate(config) -> list[Problem]:
     return []
 
 
-def _names(config, stack: str) -> list[Problem]:
+def _names(config, stack: str, project: str) -> list[Problem]:
     problems = []
     for name in config.services:
         problem = name_problem(name, "service")
@@ -107,7 +107,7 @@ def _names(config, stack: str) -> list[Problem]:
             problem = f"the ECS service name {ecs_service_name(stack, name)!r} is longer than {ECS_NAME_MAX}"
         if problem:
             problems.append(Problem(f"odyssey:services.{name}", problem, 'odyssey:services: {"web": {...}}'))
-    namespace = namespace_name(config, stack)
+    namespace = namespace_name(config, stack, project)
     if len(namespace) > DNS_NAME_MAX or any(len(label) > DNS_LABEL_MAX for label in namespace.split(".")):
         problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",
                                 'odyssey:app.namespace: "prod.odyssey.internal"'))
@@ -133,10 +133,24 @@ def _schedules(config, stack: str) -> list[Problem]:
     return problems
 
 
+# AWS: at most three values per rule condition and five per rule.
+CONDITION_VALUES_MAX = 3
+RULE_VALUES_MAX = 5
+
+
 def _routes(config) -> list[Problem]:
     problems = []
     claimed: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name, route in public_routes(config).items():
+        too_many = [f"{len(values)} {what}" for what, values in (("hosts", route.hosts), ("paths", route.paths))
+                    if len(values) > CONDITION_VALUES_MAX]
+        if too_many or len(route.hosts) + len(route.paths) > RULE_VALUES_MAX:
+            problems.append(Problem(
+                f"odyssey:services.{name}.public",
+                f"routes on {len(route.hosts)} hosts (its own or odyssey:app.defaultHosts) and {len(route.paths)} "
+                f"paths; an ALB rule takes at most {CONDITION_VALUES_MAX} of each and {RULE_VALUES_MAX} in all",
+                f'odyssey:services.{name}.public: {{"hosts": ["www.example.com"], "paths": ["/{name}/*"]}}',
+            ))
         if not route.hosts:
             problems.append(Problem(
                 f"odyssey:services.{name}.public.hosts",

@@ -103,8 +103,22 @@ CASES = [
     ("health-check timeout not below interval", lambda r: r["services"]["web"]["public"].update(
         healthCheck={"intervalSeconds": 5, "timeoutSeconds": 5}), "odyssey:services.web.public.healthCheck",
      "must be below intervalSeconds", None),
-    ("too many rule conditions", lambda r: r["services"]["web"]["public"].update(
-        hosts=[f"h{i}.example.com" for i in range(6)]), "odyssey:services.web", "at most 5", None),
+    ("four hosts in one condition", lambda r: r["services"]["web"]["public"].update(
+        hosts=[f"h{i}.example.com" for i in range(4)]), "odyssey:services.web.public", "at most 3 of each", "paths"),
+    ("default hosts count toward the rule's five values", lambda r: (
+        r["app"].update(defaultHosts=["a.example.com", "b.example.com", "c.example.com"]),
+        r["services"]["api"]["public"].update(paths=["/api/*", "/v1/*", "/v2/*"])),
+     "odyssey:services.api.public", "3 hosts (its own or odyssey:app.defaultHosts) and 3 paths", None),
+    ("exec with a read-only root", lambda r: r["services"]["api"].update(enableExec=True, readonlyRootFilesystem=True),
+     "odyssey:services.api", "needs a writable root filesystem", None),
+    ("ulimit soft above hard", lambda r: r["services"]["api"].update(ulimits={"nofile": {"soft": 10, "hard": 5}}),
+     "odyssey:services.api.ulimits.nofile", "soft (10) is above hard (5)", None),
+    ("health-check command form", lambda r: r["services"]["api"].update(healthCheck={"command": ["curl", "-f", "x"]}),
+     "odyssey:services.api.healthCheck.command", "must start with CMD, CMD-SHELL or NONE", "CMD-SHELL"),
+    ("target health-check path", lambda r: r["services"]["web"]["public"].update(healthCheck={"path": "health"}),
+     "odyssey:services.web.public.healthCheck.path", "not a path", "/health"),
+    ("target health-check matcher", lambda r: r["services"]["web"]["public"].update(healthCheck={"matcher": "ok"}),
+     "odyssey:services.web.public.healthCheck.matcher", "not HTTP codes", "200-399"),
     ("bad time zone", lambda r: r["schedules"]["nightly"].update(timezone="Mars/Olympus"),
      "odyssey:schedules.nightly.timezone", "not an IANA time zone", "Europe/Berlin"),
     ("stop timeout above the ECS maximum", lambda r: r["services"]["web"].update(stopTimeoutSeconds=300),

@@ -190,7 +190,12 @@ def test_the_event_stream_matches_this_stacks_deployments_and_failed_tasks(plans
     assert names == {"SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED", "SERVICE_DEPLOYMENT_IN_PROGRESS"}
     assert rules["app-event-stream-service-actions"]["detail-type"] == ["ECS Service Action"]
     failed = rules["app-event-stream-failed-tasks"]["detail"]
-    assert failed["lastStatus"] == ["STOPPED"] and failed["containers"] == {"exitCode": [{"anything-but": 0}]}
+    assert failed["lastStatus"] == ["STOPPED"]
+    # Never the tasks ECS stops during deploys (SIGTERM exits 143): failures to start, and error exits.
+    assert failed["$or"] == [
+        {"stopCode": ["TaskFailedToStart"]},
+        {"stopCode": ["EssentialContainerExited"], "containers": {"exitCode": [{"anything-but": 0}]}},
+    ]
     targets = of_type(prod, "aws:cloudwatch/eventTarget:EventTarget")
     assert len(targets) == 6
     assert {t["inputs"]["arn"] for t in targets if t["name"].endswith("-topic")} == {prod.outputs["eventTopicArn"]}
