@@ -11,7 +11,11 @@ to the next, and must put specific rules before general ones:
 * Within a slot, rules with a host *and* a path come first (offsets
   1-2,500), host-only rules after (2,501-5,000), so ``www.example.com/api/*``
   is matched before ``www.example.com``.
-* Within a band a service's priority is a hash of its name: it depends on
+* Within a band, more specific rules come first: path rules are tiered by the
+  length of their paths' literal prefix (``/api/reports/*`` before
+  ``/api/*``), host rules put exact hosts before wildcards
+  (``admin.example.com`` before ``*.example.com``).
+* Within a tier a service's priority is a hash of its name: it depends on
   nothing else, so adding or removing another service never moves it. Two
   services that hash to the same value are resolved by probing upward in name
   order, deterministically; only then can a new service move an existing one.
@@ -27,6 +31,16 @@ MAX_PRIORITY = 50_000
 SLOT_SIZE = 5_000
 SLOTS = MAX_PRIORITY // SLOT_SIZE
 BAND_SIZE = SLOT_SIZE // 2
+# Path rules: one tier per literal-prefix length from 24 characters down to 0.
+PATH_TIERS = 25
+HOST_TIERS = 2
+WILDCARDS = "*?"
+
+
+def literal_prefix(pattern: str) -> str:
+    """What a pattern matches literally before its first wildcard: '/api/reports/*' -> '/api/reports/'."""
+    cut = min((pattern.index(c) for c in WILDCARDS if c in pattern), default=len(pattern))
+    return pattern[:cut]
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,14 @@ class Route:
     def band(self) -> int:
         return 0 if self.paths else 1
 
+    @property
+    def tier(self) -> int:
+        """Lower tiers are matched first. The rule's most general value decides, since it matches the most."""
+        if self.paths:
+            shortest = min(len(literal_prefix(p)) for p in self.paths)
+            return PATH_TIERS - 1 - min(shortest, PATH_TIERS - 1)
+        return 1 if any(c in host for host in self.hosts for c in WILDCARDS) else 0
+
 
 def slot_range(slot: int) -> range:
     """The priorities slot ``slot`` (1-10) owns."""
@@ -50,8 +72,12 @@ def slot_range(slot: int) -> range:
     return range(start, start + SLOT_SIZE)
 
 
-def preferred_offset(service: str) -> int:
-    return int.from_bytes(hashlib.sha256(service.encode()).digest()[:8], "big") % BAND_SIZE
+def tier_size(band: int) -> int:
+    return BAND_SIZE // (PATH_TIERS if band == 0 else HOST_TIERS)
+
+
+def preferred_offset(service: str, size: int) -> int:
+    return int.from_bytes(hashlib.sha256(service.encode()).digest()[:8], "big") % size
 
 
 def allocate_priorities(slot: int, routes: Iterable[Route]) -> dict[str, int]:
@@ -61,16 +87,17 @@ def allocate_priorities(slot: int, routes: Iterable[Route]) -> dict[str, int]:
     if len(set(services)) != len(services):
         raise ValueError("each service may have only one route")
     first = slot_range(slot).start
+    taken: dict[tuple[int, int], set[int]] = {}
     priorities: dict[str, int] = {}
-    for band in (0, 1):
-        taken: set[int] = set()
-        members = [r for r in routes if r.band == band]
-        if len(members) > BAND_SIZE:
-            raise ValueError(f"{len(members)} routes do not fit the {BAND_SIZE} priorities of a band")
-        for route in members:
-            offset = preferred_offset(route.service)
-            while offset in taken:
-                offset = (offset + 1) % BAND_SIZE
-            taken.add(offset)
-            priorities[route.service] = first + band * BAND_SIZE + offset
+    for route in routes:
+        size = tier_size(route.band)
+        used = taken.setdefault((route.band, route.tier), set())
+        if len(used) == size:
+            raise ValueError(f"more than {size} routes of the same specificity as {route.service}'s; "
+                             "spread them over hosts or path lengths")
+        offset = preferred_offset(route.service, size)
+        while offset in used:
+            offset = (offset + 1) % size
+        used.add(offset)
+        priorities[route.service] = first + route.band * BAND_SIZE + route.tier * size + offset
     return priorities
