@@ -41,6 +41,15 @@ class CliMissingError(AutomationError):
     pass
 
 
+class PolicyViolationError(AutomationError):
+    """The engine stopped on mandatory policy violations; ``result`` holds them."""
+
+    def __init__(self, result: OperationResult):
+        self.result = result
+        names = ", ".join(sorted({v["policy"] for v in result.mandatory_violations}))
+        super().__init__(f"pulumi {result.operation} of {result.stack} stopped on mandatory policy violations: {names}")
+
+
 @dataclass
 class OperationResult:
     """What an operation did: counts of changes by kind, the policy violations the engine reported, the outputs."""
@@ -78,6 +87,8 @@ def _select_stack(stack: str, project_dir: Path) -> Any:
         command = auto.PulumiCommand()
     except FileNotFoundError:
         raise CliMissingError(f"the Pulumi CLI is not installed: {INSTALL_HINT}") from None
+    except auto.InvalidVersionError as error:
+        raise CliMissingError(f"the Pulumi CLI is too old ({error}): {INSTALL_HINT}") from None
     try:
         return auto.select_stack(
             stack_name=stack, work_dir=str(project_dir),
@@ -129,9 +140,12 @@ class Odyssey:
         try:
             outcome = getattr(stack, operation)(on_event=on_event, **kwargs)
         except Exception as error:
-            if type(error).__module__.startswith("pulumi.automation"):
-                raise AutomationError(f"pulumi {operation} of {stack_name} failed: {error}") from error
-            raise
+            if not type(error).__module__.startswith("pulumi.automation"):
+                raise
+            # A mandatory violation makes the CLI exit non-zero; the violations came as events.
+            if result.mandatory_violations:
+                raise PolicyViolationError(result) from error
+            raise AutomationError(f"pulumi {operation} of {stack_name} failed: {error}") from error
         return outcome, result
 
     def preview(self, stack: str) -> OperationResult:
@@ -166,8 +180,15 @@ class Odyssey:
         if service not in known:
             raise AutomationError(f"stack {stack} has no service {service!r} (its services: "
                                   f"{', '.join(sorted(known)) or 'none'})")
-        workspace.set_config(f"odyssey:services.{service}.image", ConfigValue(value=image), path=True)
-        return self.up(stack)
+        key = f"odyssey:services.{service}.image"
+        previous = workspace.get_config(key, path=True)
+        workspace.set_config(key, ConfigValue(value=image), path=True)
+        try:
+            return self.up(stack)
+        except AutomationError:
+            # Nothing was deployed: the stack config goes back to the version that runs.
+            workspace.set_config(key, previous, path=True)
+            raise
 
     def destroy(self, stack: str, confirm: bool = False) -> OperationResult:
         """Tear a stack down. Protected stacks (prod) need ``confirm=True``."""

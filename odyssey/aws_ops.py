@@ -189,15 +189,19 @@ class Audit:
     broken: bool
 
 
+# The group replaces instances at their lifetime gradually, not at the second.
+REPLACEMENT_GRACE_SECONDS = 7200
+
+
 def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAY_SECONDS, minimum: int = 4,
-                minimum_zones: int = 3) -> Audit:
-    """Is the daily cycle working now? Old instances, too few in service, too few or unbalanced zones."""
+                minimum_zones: int = 3, grace_seconds: int = REPLACEMENT_GRACE_SECONDS) -> Audit:
+    """Is the daily cycle working now? Overdue instances, too few in service, too few or unbalanced zones."""
     findings, broken = [], False
-    overdue = [n for n in status.in_service if n.age_hours * 3600 > max_lifetime_seconds]
+    overdue = [n for n in status.in_service if n.age_hours * 3600 > max_lifetime_seconds + grace_seconds]
     for node in overdue:
         findings.append(f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past the "
-                        f"{max_lifetime_seconds / 3600:.0f} h maximum lifetime: cycling is not replacing it "
-                        "(scale-in protection? a failing instance refresh?)")
+                        f"{max_lifetime_seconds / 3600:.0f} h maximum lifetime and {grace_seconds / 3600:.1f} h of "
+                        "grace: cycling is not replacing it (scale-in protection? a failing instance refresh?)")
     in_service = len(status.in_service)
     if in_service < minimum:
         findings.append(f"{in_service} instances in service, below the minimum of {minimum}")
@@ -221,18 +225,50 @@ class Rollout:
     events: list[str]
 
 
-def watch_rollout(ecs: Any, cluster: str, service: str, task_definition: str | None = None,
+def primary_deployment(ecs: Any, cluster: str, service: str) -> dict[str, Any] | None:
+    """The deployment a service runs now (id and task definition), or None when the service is new."""
+    try:
+        services = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, f"reading {service}") from None
+    if not services:
+        return None
+    primary = next((d for d in services[0].get("deployments", []) if d.get("status") == "PRIMARY"), None)
+    return {"id": primary["id"], "taskDefinition": primary["taskDefinition"]} if primary else None
+
+
+def _outcome(primary: dict[str, Any], previous: dict[str, Any] | None, failed: dict[str, Any] | None,
+             polls: int) -> tuple[str, str] | None:
+    """The rollout's outcome from the deployments ECS shows now, or None while it is still going."""
+    reason = primary.get("rolloutStateReason", "")
+    if previous is not None and primary.get("id") == previous["id"]:
+        # UpdateService starts the new deployment before it returns, so none means nothing changed.
+        return ("COMPLETED", "no new deployment: the service already runs this version") if polls == 1 else None
+    if previous is not None and primary.get("taskDefinition") == previous["taskDefinition"]:
+        # The circuit breaker rolls back by starting a new deployment of the previous revision.
+        return "ROLLED_BACK", (failed or {}).get("rolloutStateReason") or reason or "back on the previous revision"
+    if primary.get("rolloutState") == "COMPLETED":
+        return "COMPLETED", reason
+    if primary.get("rolloutState") == "FAILED":
+        return ("ROLLED_BACK" if "roll" in reason.lower() and "back" in reason.lower() else "FAILED"), reason
+    return None
+
+
+def watch_rollout(ecs: Any, cluster: str, service: str, previous: dict[str, Any] | None = None,
                   on_progress: Callable[[dict[str, Any]], None] | None = None, poll_seconds: float = 10,
                   timeout_seconds: float = 1800, sleep: Callable[[float], None] = time.sleep) -> Rollout:
-    """Follow a service's deployment until it completes, fails, or the circuit breaker rolls it back.
+    """Follow a service's new deployment until it completes, fails, or the circuit breaker rolls it back.
 
-    ``task_definition`` is the revision being deployed: when the primary
-    deployment runs another one, ECS has rolled back.
+    ``previous`` is the deployment that ran before the update (``primary_deployment``):
+    the rollout followed is the one ECS started after it, by id.
     """
     deadline = time.monotonic() + timeout_seconds
     seen_events: set[str] = set()
     events: list[str] = []
+    failed: dict[str, Any] | None = None
+    polls = 0
     while True:
+        polls += 1
         try:
             described = ecs.describe_services(cluster=cluster, services=[service])
         except (ClientError, BotoCoreError) as error:
@@ -244,28 +280,23 @@ def watch_rollout(ecs: Any, cluster: str, service: str, task_definition: str | N
             if event["id"] not in seen_events:
                 seen_events.add(event["id"])
                 events.append(event["message"])
-        primary = next((d for d in state.get("deployments", []) if d.get("status") == "PRIMARY"), {})
-        progress = {
-            "service": service,
-            "rolloutState": primary.get("rolloutState"),
-            "running": primary.get("runningCount", state.get("runningCount")),
-            "desired": primary.get("desiredCount", state.get("desiredCount")),
-            "pending": primary.get("pendingCount", state.get("pendingCount")),
-            "failedTasks": primary.get("failedTasks", 0),
-            "events": events[-3:],
-        }
+        deployments = state.get("deployments", [])
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+        failed = failed or next((d for d in deployments if d.get("rolloutState") == "FAILED"
+                                 and (previous is None or d.get("id") != previous["id"])), None)
         if on_progress is not None:
-            on_progress(progress)
-        rollout = primary.get("rolloutState")
-        reason = primary.get("rolloutStateReason", "")
-        if task_definition and primary.get("taskDefinition") and primary["taskDefinition"] != task_definition:
-            return Rollout(service, "ROLLED_BACK", reason or "the primary deployment runs the previous revision",
-                           events)
-        if rollout == "COMPLETED":
-            return Rollout(service, "COMPLETED", reason, events)
-        if rollout == "FAILED":
-            outcome = "ROLLED_BACK" if "roll" in reason.lower() and "back" in reason.lower() else "FAILED"
-            return Rollout(service, outcome, reason, events)
+            on_progress({
+                "service": service,
+                "rolloutState": primary.get("rolloutState"),
+                "running": primary.get("runningCount", state.get("runningCount")),
+                "desired": primary.get("desiredCount", state.get("desiredCount")),
+                "pending": primary.get("pendingCount", state.get("pendingCount")),
+                "failedTasks": primary.get("failedTasks", 0),
+                "events": events[-3:],
+            })
+        outcome = _outcome(primary, previous, failed, polls)
+        if outcome is not None:
+            return Rollout(service, outcome[0], outcome[1], events)
         if time.monotonic() > deadline:
             return Rollout(service, "FAILED", f"no outcome after {timeout_seconds:.0f} s", events)
         sleep(poll_seconds)
@@ -291,17 +322,12 @@ def shell_command(aws: dict[str, Any], cluster: str, group: str, region: str, se
             cluster=cluster, serviceName=service, desiredStatus="RUNNING") for t in page["taskArns"]]
         if not tasks:
             raise OpsError(f"service {service} has no running task to attach to")
-        described = aws["ecs"].describe_tasks(cluster=cluster, tasks=tasks[:1])["tasks"][0]
+        found = aws["ecs"].describe_tasks(cluster=cluster, tasks=tasks[:1])["tasks"]
     except (ClientError, BotoCoreError) as error:
         raise explain(error, "finding a shell target") from None
+    if not found:
+        raise OpsError(f"the task of {service} stopped before it could be attached to; try again")
+    described = found[0]
     name = container or described["containers"][0]["name"]
     return ["aws", "ecs", "execute-command", "--region", region, "--cluster", cluster, "--task",
             described["taskArn"], "--container", name, "--interactive", "--command", "/bin/sh"]
-
-
-def task_definition_of(ecs: Any, cluster: str, service: str) -> str | None:
-    try:
-        services = ecs.describe_services(cluster=cluster, services=[service])["services"]
-    except (ClientError, BotoCoreError) as error:
-        raise explain(error, f"reading {service}") from None
-    return services[0]["taskDefinition"] if services else None

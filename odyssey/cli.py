@@ -229,7 +229,7 @@ def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
 
 
 def _engine(stack: str, operation: str) -> None:
-    from .automation import AutomationError, Odyssey
+    from .automation import AutomationError, Odyssey, PolicyViolationError
 
     def progress(event: Any) -> None:
         if getattr(event, "resource_pre_event", None) is not None:
@@ -238,6 +238,8 @@ def _engine(stack: str, operation: str) -> None:
 
     try:
         result = getattr(Odyssey(on_event=progress), operation)(stack)
+    except PolicyViolationError as error:
+        _print_result(error.result)
     except AutomationError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
     _print_result(result)
@@ -279,30 +281,49 @@ def deploy(
     Exit code 0 when the rollout completes, 4 when it fails or the circuit
     breaker rolls it back, 3 on a mandatory policy violation.
     """
-    from .automation import AutomationError, Odyssey
+    from .automation import AutomationError, Odyssey, PolicyViolationError
+    from .aws_ops import OpsError, clients, primary_deployment
+    from .images import pinned_image_problem
 
+    problem = pinned_image_problem(image)
+    if problem:
+        raise _fail(stack, f"IMAGE: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>",
+                    EXIT_CONFIG)
+    outputs = _stack_outputs(stack, outputs_file) if watch else {}
+    previous = None
+    if watch:
+        # The deployment running now: the rollout to follow is whichever ECS starts after it.
+        try:
+            previous = primary_deployment(clients(outputs["region"])["ecs"], outputs["clusterName"],
+                                          _ecs_service(stack, service, outputs))
+        except OpsError as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
     try:
         result = Odyssey().deploy(stack, service, image)
+    except PolicyViolationError as error:
+        _print_result(error.result)
     except AutomationError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
     _print_result(result)
-    if not watch:
-        return
-    _watch(stack, service, _stack_outputs(stack, outputs_file), timeout)
+    if watch:
+        _watch(stack, service, outputs, previous, timeout)
 
 
-def _watch(stack: str, service: str, outputs: dict[str, Any], timeout: int) -> None:
+def _ecs_service(stack: str, service: str, outputs: dict[str, Any]) -> str:
+    return (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+
+
+def _watch(stack: str, service: str, outputs: dict[str, Any], previous: Optional[dict], timeout: int) -> None:
     from rich.live import Live
 
-    from .aws_ops import OpsError, clients, task_definition_of, watch_rollout
+    from .aws_ops import OpsError, clients, watch_rollout
 
-    ecs_service = (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+    ecs_service = _ecs_service(stack, service, outputs)
     ecs = clients(outputs["region"])["ecs"]
     try:
-        target = task_definition_of(ecs, outputs["clusterName"], ecs_service)
         with Live(console=console, transient=True) as live:
             rollout = watch_rollout(
-                ecs, outputs["clusterName"], ecs_service, target, timeout_seconds=timeout,
+                ecs, outputs["clusterName"], ecs_service, previous, timeout_seconds=timeout,
                 on_progress=lambda p: live.update(
                     f"{p['service']}: {p['rolloutState']} running {p['running']}/{p['desired']}, "
                     f"pending {p['pending']}, failed tasks {p['failedTasks']}"),
@@ -368,11 +389,14 @@ def cycle_audit(
     as_json: JsonFlag = False,
     minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
     max_lifetime: Annotated[int, typer.Option(help="Maximum instance lifetime, seconds.", min=86400)] = 86400,
+    grace: Annotated[int, typer.Option(help="Seconds past the lifetime before an instance counts as overdue "
+                                               "(the group replaces instances gradually).", min=0)] = 7200,
 ) -> None:
     """Is the daily cycle working? Exit code 4 when an invariant is broken now."""
     from .aws_ops import cycle_audit as audit_of
 
-    audit = audit_of(_status(stack, outputs_file, minimum), max_lifetime_seconds=max_lifetime, minimum=minimum)
+    audit = audit_of(_status(stack, outputs_file, minimum), max_lifetime_seconds=max_lifetime, minimum=minimum,
+                     grace_seconds=grace)
     if as_json:
         print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings}, indent=2))
     else:
@@ -398,7 +422,7 @@ def shell(
     from .aws_ops import OpsError, clients, shell_command
 
     outputs = _stack_outputs(stack, outputs_file)
-    ecs_service = None if service is None else (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+    ecs_service = None if service is None else _ecs_service(stack, service, outputs)
     try:
         command = shell_command(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
                                 outputs["region"], ecs_service, container)

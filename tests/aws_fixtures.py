@@ -84,6 +84,34 @@ def set_rollout(name: str, state: str, reason: str, running: int | None = None, 
                       for message in events][::-1] + service.events
 
 
+def start_deployment(name: str, task_definition: str, state: str = "IN_PROGRESS", reason: str = "",
+                     running: int = 0) -> str:
+    """What UpdateService does: the running deployment becomes ACTIVE, a new PRIMARY one starts."""
+    service = service_model(name)
+    for deployment in service.deployments:
+        deployment["status"] = "ACTIVE"
+    deployment_id = f"ecs-svc/{uuid.uuid4().int % 10**12}"
+    service.deployments.insert(0, {
+        "id": deployment_id, "status": "PRIMARY", "taskDefinition": task_definition, "desiredCount": service.desired_count,
+        "runningCount": running, "pendingCount": service.desired_count - running, "failedTasks": 0,
+        "rolloutState": state, "rolloutStateReason": reason, "createdAt": NOW, "updatedAt": NOW,
+    })
+    service.task_definition = task_definition
+    return deployment_id
+
+
+def fail_deployment(name: str, reason: str) -> None:
+    """The circuit breaker gives up on the PRIMARY deployment."""
+    deployment = service_model(name).deployments[0]
+    deployment.update(rolloutState="FAILED", rolloutStateReason=reason)
+
+
+def register_revision(name: str, image: str) -> str:
+    return boto3.client("ecs", region_name=REGION).register_task_definition(
+        family=f"odyssey-prod-{name}", containerDefinitions=[{"name": name, "image": image, "memory": 256}]
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
 def throttle(client, operation: str, times: int) -> list[int]:
     """Answer the first ``times`` calls of ``operation`` with HTTP 400 ThrottlingException, at the HTTP boundary.
 

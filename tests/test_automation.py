@@ -19,7 +19,10 @@ from pulumi.automation import ConfigValue, OutputValue, UpdateSummary
 from pulumi.automation._stack import PreviewResult, UpResult
 from pulumi.automation.events import EngineEvent, OpType, PolicyEvent
 
-from odyssey.automation import AutomationError, CliMissingError, Odyssey
+from pulumi.automation.errors import CommandError
+from pulumi.automation._cmd import CommandResult
+
+from odyssey.automation import AutomationError, CliMissingError, Odyssey, PolicyViolationError
 from tests.plans import ROOT
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/api:2026.11.5"
@@ -39,6 +42,8 @@ class Workspace:
         self.calls: list[tuple[str, dict]] = []
         self.events = list(events)
         self.config = {"odyssey:services": ConfigValue(value=services)}
+        self.fail_with: Exception | None = None
+        self.on_up = None  # what the update does to the world, for tests that watch it
 
     def _emit(self, on_event):
         for event in self.events:
@@ -52,6 +57,10 @@ class Workspace:
     def up(self, on_event=None, **kwargs):
         self.calls.append(("up", kwargs))
         self._emit(on_event)
+        if self.fail_with is not None:
+            raise self.fail_with
+        if self.on_up is not None:
+            self.on_up()
         summary = UpdateSummary("update", datetime.now(), "", {}, {}, "succeeded",
                                 resource_changes={OpType.UPDATE: 1, OpType.SAME: 42})
         return UpResult("", "", summary, {"clusterName": OutputValue("odyssey-prod", False)})
@@ -71,6 +80,10 @@ class Workspace:
 
     def get_all_config(self):
         return self.config
+
+    def get_config(self, key, path=False):
+        self.calls.append(("get_config", {"key": key, "path": path}))
+        return ConfigValue(value="acme/api:1.0.0")
 
     def set_config(self, key, value, path=False):
         self.calls.append(("set_config", {"key": key, "value": value.value, "path": path}))
@@ -114,9 +127,29 @@ def test_deploy_sets_the_services_image_by_config_path_then_runs_up():
     workspace = Workspace()
     odyssey, _ = odyssey_with(workspace)
     odyssey.deploy("stage", "api", IMAGE)
-    assert [name for name, _ in workspace.calls] == ["set_config", "up"]
-    assert workspace.calls[0][1] == {"key": "odyssey:services.api.image", "value": IMAGE, "path": True}
-    assert workspace.calls[1][1]["policy_packs"] == [str(ROOT / "policies")]
+    assert [name for name, _ in workspace.calls] == ["get_config", "set_config", "up"]
+    assert workspace.calls[1][1] == {"key": "odyssey:services.api.image", "value": IMAGE, "path": True}
+    assert workspace.calls[2][1]["policy_packs"] == [str(ROOT / "policies")]
+
+
+def test_a_failed_deploy_puts_the_running_version_back_in_the_config():
+    workspace = Workspace()
+    workspace.fail_with = CommandError(CommandResult("", "error: update failed", 255))
+    odyssey, _ = odyssey_with(workspace)
+    with pytest.raises(AutomationError, match="pulumi up of stage failed"):
+        odyssey.deploy("stage", "api", IMAGE)
+    assert workspace.calls[-1] == ("set_config", {"key": "odyssey:services.api.image", "value": "acme/api:1.0.0",
+                                                  "path": True})
+
+
+def test_mandatory_violations_that_stop_the_engine_are_kept():
+    workspace = Workspace(events=[policy_event("mandatory")])
+    workspace.fail_with = CommandError(CommandResult("", "error: preview failed due to policy violations", 255))
+    odyssey, _ = odyssey_with(workspace)
+    with pytest.raises(PolicyViolationError) as error:
+        odyssey.up("prod")
+    assert error.value.result.mandatory_violations[0]["policy"] == "min-instances"
+    assert "min-instances" in str(error.value)
 
 
 @pytest.mark.parametrize("image, fragment", [("acme/api", "no tag"), ("acme/api:latest", "'latest'")])

@@ -10,8 +10,13 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from odyssey.aws_ops import OpsError, clients, cluster_status, cycle_audit, shell_command, watch_rollout
-from tests.aws_fixtures import CLUSTER, GROUP, NOW, REGION, add_service, build_cluster, set_rollout, throttle
+from odyssey.aws_ops import (
+    OpsError, clients, cluster_status, cycle_audit, primary_deployment, shell_command, watch_rollout,
+)
+from tests.aws_fixtures import (
+    CLUSTER, GROUP, NOW, REGION, add_service, build_cluster, fail_deployment, register_revision, set_rollout,
+    start_deployment, throttle,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -70,11 +75,13 @@ def test_cycle_audit_passes_a_healthy_cluster(aws):
     assert (audit.broken, audit.findings) == (False, [])
 
 
-def test_cycle_audit_finds_instances_past_their_lifetime(aws):
-    build_cluster(nodes=6, old=2)
+def test_cycle_audit_finds_instances_past_their_lifetime_and_grace(aws):
+    build_cluster(nodes=6, old=2)  # 30 hours old: past 24 h and 2 h of grace
     audit = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW))
     assert audit.broken
     assert sum("past the 24 h maximum lifetime" in f for f in audit.findings) == 2
+    lenient = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW), grace_seconds=8 * 3600)
+    assert not lenient.broken
 
 
 def test_cycle_audit_finds_too_few_zones_and_imbalance(aws):
@@ -150,15 +157,17 @@ def test_missing_credentials_is_a_clear_error(monkeypatch, tmp_path):
 # ------------------------------------------------------------------ the rollout watcher
 
 
-def test_watcher_follows_a_rollout_to_completion(aws, monkeypatch):
+def test_watcher_follows_the_new_deployment_to_completion(aws, monkeypatch):
     build_cluster()
-    task = add_service("prod-api", desired=4, running=1, monkeypatch=monkeypatch)
+    add_service("prod-api", desired=4, running=4, monkeypatch=monkeypatch)
+    previous = primary_deployment(aws["ecs"], CLUSTER, "prod-api")
+    start_deployment("prod-api", register_revision("prod-api", "acme/api:2.0.0"), running=1)
     progress = []
     steps = iter([lambda: set_rollout("prod-api", "IN_PROGRESS", "in progress", running=2,
                                       events=["(service prod-api) registered 1 targets"]),
                   lambda: set_rollout("prod-api", "COMPLETED", "ECS deployment completed.", running=4,
                                       events=["(service prod-api) has reached a steady state."])])
-    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", task, on_progress=progress.append,
+    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", previous, on_progress=progress.append,
                             poll_seconds=0, sleep=lambda _: next(steps)())
     assert rollout.outcome == "COMPLETED"
     assert [p["running"] for p in progress] == [1, 2, 4]
@@ -168,29 +177,43 @@ def test_watcher_follows_a_rollout_to_completion(aws, monkeypatch):
 def test_watcher_reports_a_circuit_breaker_rollback(aws, monkeypatch):
     build_cluster()
     old = add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
-    new = boto3.client("ecs", region_name=REGION).register_task_definition(
-        family="odyssey-prod-prod-api", containerDefinitions=[{"name": "prod-api", "image": "acme/api:2.0.0",
-                                                               "memory": 256}])["taskDefinition"]["taskDefinitionArn"]
-    set_rollout("prod-api", "IN_PROGRESS", "in progress", running=0, task_definition=new)
-    steps = iter([lambda: set_rollout("prod-api", "IN_PROGRESS", "ECS deployment circuit breaker: rolling back to "
-                                      "deploymentId ecs-svc/1", running=2, task_definition=old,
-                                      events=["(service prod-api) deployment failed: tasks failed health checks"])])
-    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", new, poll_seconds=0, sleep=lambda _: next(steps)())
+    previous = primary_deployment(aws["ecs"], CLUSTER, "prod-api")
+    start_deployment("prod-api", register_revision("prod-api", "acme/api:2.0.0"))
+
+    def roll_back():
+        fail_deployment("prod-api", "ECS deployment circuit breaker: tasks failed health checks, rolling back.")
+        start_deployment("prod-api", old, reason="ECS deployment circuit breaker: rolling back to deploymentId "
+                         f"{previous['id']}")
+
+    steps = iter([roll_back])
+    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", previous, poll_seconds=0, sleep=lambda _: next(steps)())
     assert rollout.outcome == "ROLLED_BACK"
-    assert "rolling back" in rollout.reason
+    assert "circuit breaker" in rollout.reason
 
 
 def test_watcher_reports_a_failed_rollout(aws, monkeypatch):
     build_cluster()
-    task = add_service("prod-worker", desired=2, running=0, monkeypatch=monkeypatch)
-    set_rollout("prod-worker", "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
-    assert watch_rollout(aws["ecs"], CLUSTER, "prod-worker", task, poll_seconds=0).outcome == "FAILED"
+    add_service("prod-worker", desired=2, running=2, monkeypatch=monkeypatch)
+    previous = primary_deployment(aws["ecs"], CLUSTER, "prod-worker")
+    start_deployment("prod-worker", register_revision("prod-worker", "acme/worker:2.0.0"), state="FAILED",
+                     reason="ECS deployment circuit breaker: tasks failed to start.")
+    assert watch_rollout(aws["ecs"], CLUSTER, "prod-worker", previous, poll_seconds=0).outcome == "FAILED"
+
+
+def test_watcher_sees_when_nothing_was_deployed(aws, monkeypatch):
+    build_cluster()
+    add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+    previous = primary_deployment(aws["ecs"], CLUSTER, "prod-api")
+    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", previous, poll_seconds=0)
+    assert (rollout.outcome, rollout.reason) == ("COMPLETED", "no new deployment: the service already runs this version")
 
 
 def test_watcher_gives_up_after_its_timeout(aws, monkeypatch):
     build_cluster()
-    task = add_service("prod-api", desired=2, running=0, monkeypatch=monkeypatch)
-    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", task, poll_seconds=0, timeout_seconds=0,
+    add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+    previous = primary_deployment(aws["ecs"], CLUSTER, "prod-api")
+    start_deployment("prod-api", register_revision("prod-api", "acme/api:2.0.0"))
+    rollout = watch_rollout(aws["ecs"], CLUSTER, "prod-api", previous, poll_seconds=0, timeout_seconds=0,
                             sleep=lambda _: None)
     assert (rollout.outcome, rollout.reason) == ("FAILED", "no outcome after 0 s")
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import odyssey.automation
 from odyssey.cli import EXIT_BROKEN, EXIT_CONFIG, EXIT_POLICY, app
-from tests.aws_fixtures import CLUSTER, GROUP, REGION, add_service, build_cluster, set_rollout
+from tests.aws_fixtures import CLUSTER, GROUP, REGION, add_service, build_cluster, register_revision, start_deployment
 from tests.test_automation import IMAGE, Workspace, policy_event
 
 runner = CliRunner()
@@ -107,24 +107,41 @@ def test_up_passes_without_mandatory_violations(workspace):
     assert "stage up: same 42, update 1" in result.output
 
 
-def test_deploy_watches_the_rollout_to_completion(workspace, outputs, monkeypatch):
+def test_deploy_watches_the_new_rollout_to_completion(workspace, outputs, monkeypatch):
     with mock_aws():
         build_cluster()
         add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        workspace.on_up = lambda: start_deployment("prod-api", register_revision("prod-api", IMAGE), state="COMPLETED",
+                                                   reason="ECS deployment completed.", running=2)
         result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
     assert result.exit_code == 0, result.output
-    assert workspace.calls[0][1]["key"] == "odyssey:services.api.image"
-    assert "prod-api: COMPLETED" in result.output
+    assert ("set_config", {"key": "odyssey:services.api.image", "value": IMAGE, "path": True}) in workspace.calls
+    assert "prod-api: COMPLETED ECS deployment completed." in result.output
 
 
 def test_deploy_exits_non_zero_when_the_rollout_fails(workspace, outputs, monkeypatch):
     with mock_aws():
         build_cluster()
-        add_service("prod-api", desired=2, running=0, monkeypatch=monkeypatch)
-        set_rollout("prod-api", "FAILED", "ECS deployment circuit breaker: tasks failed to start.")
+        add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        workspace.on_up = lambda: start_deployment("prod-api", register_revision("prod-api", IMAGE), state="FAILED",
+                                                   reason="ECS deployment circuit breaker: tasks failed to start.")
         result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
     assert result.exit_code == EXIT_BROKEN
     assert "prod-api: FAILED" in result.output
+
+
+def test_deploy_stopped_by_policy_exits_3(workspace, outputs, monkeypatch):
+    from pulumi.automation._cmd import CommandResult
+    from pulumi.automation.errors import CommandError
+
+    workspace.events = [policy_event("mandatory")]
+    workspace.fail_with = CommandError(CommandResult("", "error: policy violations", 255))
+    with mock_aws():
+        build_cluster()
+        add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
+    assert result.exit_code == EXIT_POLICY
+    assert "mandatory odyssey-machine-layer/min-instances" in result.output
 
 
 @pytest.mark.parametrize("args, fragment", [
