@@ -15,7 +15,7 @@ from policies.rules.secrets import looks_like_secret
 
 from .images import EXAMPLE as IMAGE_EXAMPLE
 from .images import pinned_image_problem
-from .model import EMAIL, Model, Setting, check_env_names
+from .model import Email, Model, Setting, check_env_names
 from .schedule_expressions import schedule_expression_problem
 
 # A service's name is its Cloud Map DNS label and part of every AWS name derived from it.
@@ -274,15 +274,8 @@ class ScheduleConfig(Model):
 
 
 class Notifications(Model):
-    email: str | None = Field(None, examples=["ops@example.com"])
+    email: Email | None = Field(None, examples=["ops@example.com"])
     https: str | None = Field(None, examples=["https://hooks.example.com/odyssey"])
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
 
     @field_validator("https")
     @classmethod

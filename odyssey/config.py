@@ -30,7 +30,7 @@ from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 from .images import EXAMPLE as IMAGE_EXAMPLE
 from .images import pinned_image_problem
 from .app_config import AppConfig, ScheduleConfig, ServiceConfig
-from .model import EMAIL, ConfigError, Model, Problem, Setting, check_env_names
+from .model import ConfigError, Email, Model, Problem, Setting, check_env_names
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
@@ -59,7 +59,7 @@ class Tags(Model):
     """Billing tags put on every resource through the provider's default tags (002's X-Dept and X-Contact)."""
 
     department: str = Field(min_length=1, max_length=256, examples=["platform"])
-    contact: str = Field(examples=["platform-team@example.com"])
+    contact: Email = Field(examples=["platform-team@example.com"])
     extra: dict[str, Setting] = Field(default_factory=dict, examples=[{"CostCenter": "cc-1234"}])
 
     @field_validator("extra")
@@ -73,13 +73,6 @@ class Tags(Model):
         long_values = [k for k, v in value.items() if len(v) > 256]
         if long_values:
             raise ValueError(f"the values of {', '.join(long_values)} are longer than 256 characters")
-        return value
-
-    @field_validator("contact")
-    @classmethod
-    def _contact_is_email(cls, value: str) -> str:
-        if not EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
         return value
 
 
@@ -181,7 +174,7 @@ class ClusterConfig(Model):
     sysctls: dict[str, Setting] = Field(default_factory=dict, examples=[{"vm.max_map_count": "262144"}])
     daemons: dict[str, HostDaemon] = Field(default_factory=dict)
     application_stacks: dict[str, int] = Field(default_factory=dict, examples=[{"prod": 1, "stage": 2}])
-    alarm_email: str | None = Field(None, examples=["platform-team@example.com"])
+    alarm_email: Email | None = Field(None, examples=["platform-team@example.com"])
 
     @field_validator("application_stacks")
     @classmethod
@@ -204,13 +197,6 @@ class ClusterConfig(Model):
                             "the event stream matches on")
         if problems:
             raise ValueError("; ".join(problems))
-        return value
-
-    @field_validator("alarm_email")
-    @classmethod
-    def _alarm_email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
         return value
 
     @field_validator("instance_type")

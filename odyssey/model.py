@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
@@ -30,6 +30,16 @@ def _number_as_text(value: Any) -> Any:
 
 # A setting's value: text, or a number written without quotes.
 Setting = Annotated[str, BeforeValidator(_number_as_text)]
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+# An email address, such as a billing contact or an alert subscriber.
+Email = Annotated[str, AfterValidator(_email)]
 
 
 def check_env_names(values: dict[str, Any]) -> dict[str, Any]:
