@@ -17,7 +17,7 @@ from components.network import Network, NetworkArgs, resolve_placement
 from odyssey.config import load_stack_config
 from odyssey.model import ConfigError
 from odyssey.outputs import MachineLayerOutputs
-from odyssey.stack_checks import cluster_problems
+from odyssey.stack_checks import cluster_problems, listener_slots
 from odyssey.stack_names import StackNames, default_tags
 
 config = load_stack_config()  # every config problem is reported here, before anything registers
@@ -48,7 +48,7 @@ if config.owns_cluster:
     machine = MachineLayerOutputs.of_owner(
         config.region, f"{pulumi.get_organization()}/{names.project}/{names.stack}", network, ingress, cluster,
         instance_type=config.cluster_config.instance_type,
-        listener_slots=dict(config.cluster_config.application_stacks) or {names.stack: 1})
+        listener_slots=listener_slots(config, names.stack))
 else:
     machine = read_owner(config.cluster_stack, opts)
     problems = cluster_problems(config, names.stack, config.cluster_stack, machine.instance_type, machine.listener_slots)

@@ -29,6 +29,13 @@ ULIMIT_NAMES = {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", 
                 "rtprio", "rttime", "sigpending", "stack"}
 
 
+def check_hosts(value: list[str]) -> list[str]:
+    bad = [h for h in value if not HOST.match(h)]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))} not host names such as 'www.example.com'")
+    return value
+
+
 def name_problem(name: str, what: str) -> str | None:
     if len(name) > DNS_LABEL_MAX:
         return (f"{what} name {name!r} is {len(name)} characters; it is a DNS label in Cloud Map and AWS names, "
@@ -78,13 +85,7 @@ class PublicRoute(Model):
     health_check: TargetHealthCheck = Field(default_factory=TargetHealthCheck)
     deregistration_delay_seconds: int = Field(30, ge=0, le=3600, examples=[30])
 
-    @field_validator("hosts")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        bad = [h for h in value if not HOST.match(h)]
-        if bad:
-            raise ValueError(f"{', '.join(map(repr, bad))} not host names such as 'www.example.com'")
-        return value
+    _hosts = field_validator("hosts")(check_hosts)
 
     @field_validator("paths")
     @classmethod
@@ -300,10 +301,7 @@ class AppConfig(Model):
             raise ValueError(f"{value!r} is not a DNS name such as 'prod.odyssey.internal'")
         return value
 
-    @field_validator("default_hosts")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        return PublicRoute._hosts(value)
+    _hosts = field_validator("default_hosts")(check_hosts)
 
     @field_validator("secrets_path")
     @classmethod

@@ -186,7 +186,10 @@ def _warnings(status: ClusterStatus, minimum: int) -> list[str]:
 @dataclass
 class Audit:
     findings: list[str]
-    broken: bool
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.findings)
 
 
 # The group replaces instances at their lifetime gradually, not at the second.
@@ -196,7 +199,7 @@ REPLACEMENT_GRACE_SECONDS = 7200
 def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAY_SECONDS, minimum: int = 4,
                 minimum_zones: int = 3, grace_seconds: int = REPLACEMENT_GRACE_SECONDS) -> Audit:
     """Is the daily cycle working now? Overdue instances, too few in service, too few or unbalanced zones."""
-    findings, broken = [], False
+    findings = []
     overdue = [n for n in status.in_service if n.age_hours * 3600 > max_lifetime_seconds + grace_seconds]
     for node in overdue:
         findings.append(f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past the "
@@ -210,8 +213,7 @@ def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAY_SECONDS, 
         findings.append(f"instances in service span {len(zones)} availability zone(s), below {minimum_zones}: {zones}")
     if zones and max(zones.values()) - min(zones.values()) > 1:
         findings.append(f"instances are unbalanced across availability zones: {zones}")
-    broken = bool(findings)
-    return Audit(findings=findings, broken=broken)
+    return Audit(findings=findings)
 
 
 # ------------------------------------------------------------------ rollouts

@@ -37,12 +37,9 @@ def public_routes(config) -> dict[str, Route]:
     return routes
 
 
-def listener_slot(config, stack: str) -> int | None:
-    """This stack's slot of listener priorities on its own cluster (owner only)."""
-    registry = config.cluster_config.application_stacks
-    if not registry:
-        return 1
-    return registry.get(stack)
+def listener_slots(config, stack: str) -> dict[str, int]:
+    """The owner's registry of stacks on its cluster; without one, the owner alone, in slot 1."""
+    return dict(config.cluster_config.application_stacks) or {stack: 1}
 
 
 def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[Problem]:
@@ -53,7 +50,7 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
     problems += _names(config, stack, project) + _schedules(config, stack)
     if config.owns_cluster:
         problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
-        if config.services and listener_slot(config, stack) is None:
+        if config.services and stack not in listener_slots(config, stack):
             problems.append(Problem(
                 "odyssey:cluster.applicationStacks",
                 f"lists the stacks on this cluster but not this stack ({stack}), which runs services on it",

@@ -16,10 +16,10 @@ one unknown never hides another resource's violation.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, PolicyResource, ReportViolation, StackValidationArgs
+from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 ASG = "aws:autoscaling/group:Group"
@@ -154,7 +154,3 @@ class Stack:
 def deps(resource: PolicyResource, prop: str) -> list[PolicyResource]:
     return list(resource.property_dependencies.get(prop, []))
 
-
-def report_each(violations: Iterable[tuple[str, str | None]], report: ReportViolation) -> None:
-    for message, urn in violations:
-        report(message, urn)
