@@ -89,6 +89,11 @@ def test_defaults_satisfy_the_organisation_invariants():
         # bootstrap settings
         (with_(cluster={"ecsConfig": {"ECS_CLUSTER": "x"}}), "odyssey:cluster.ecsConfig", "set by Odyssey", "ECS_RESERVED_MEMORY"),
         (with_(cluster={"sysctls": {"vm.max_map_count": "1; reboot"}}), "odyssey:cluster.sysctls", "not allowed", "vm.max_map_count"),
+        (with_(cluster={"sysctls": {"vm": "1"}}), "odyssey:cluster.sysctls", "not a sysctl name", "vm.max_map_count"),
+        (with_(cluster={"ecsConfig": {"reserved_memory": "1"}}), "odyssey:cluster.ecsConfig", "not an ECS agent variable", None),
+        (with_(cluster={"alarmEmail": "team"}), "odyssey:cluster.alarmEmail", "not an email address", None),
+        (with_(cluster={"applicationStacks": {"prod": 11}}), "odyssey:cluster.applicationStacks", "slots must be 1-10", None),
+        (with_(cluster={"daemons": {"agent": {"image": "datadog/agent:7.59.0", "memory": 256, "environment": {"A-B": "x"}}}}), "odyssey:cluster.daemons.agent.environment", "not valid environment variable names", None),
         (with_(cluster={"daemons": {"agent": {"image": "datadog/agent", "memory": 256}}}), "odyssey:cluster.daemons.agent.image", "has no tag", "nginx:1.27.2"),
         (with_(cluster={"daemons": {"agent": {"image": "datadog/agent:latest", "memory": 256}}}), "odyssey:cluster.daemons.agent.image", "'latest'", None),
         (with_(cluster={"daemons": {"Agent_1": {"image": "datadog/agent:7.59.0", "memory": 256}}}), "odyssey:cluster.daemons", "lowercase letters", None),
