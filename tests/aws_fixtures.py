@@ -22,7 +22,9 @@ from moto.ecs.models import ecs_backends
 REGION = "us-east-1"
 CLUSTER = "odyssey-prod"
 GROUP = "odyssey-prod-nodes"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+# The operator commands read the wall clock, so the fixtures age instances from it too:
+# a fixed date here made the suite fail once that date was a day old.
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def build_cluster(nodes: int = 6, old: int = 0, zones: str = "abc") -> dict:
