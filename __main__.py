@@ -9,16 +9,16 @@ way it exports the machine-layer outputs, and deploys its application stack
 import pulumi
 import pulumi_aws as aws
 
-from components.app_stack import AppStack, AppStackArgs
-from components.cluster import SharedCluster, SharedClusterArgs
-from components.cluster_reference import read_owner
-from components.load_balancer import SharedLoadBalancer, SharedLoadBalancerArgs
-from components.network import Network, NetworkArgs, resolve_placement
-from odyssey.config import load_stack_config
-from odyssey.model import ConfigError
-from odyssey.outputs import MachineLayerOutputs
-from odyssey.stack_checks import cluster_problems, listener_slots
-from odyssey.stack_names import StackNames, default_tags
+from components.app.app_stack import AppStack, AppStackArgs
+from components.machine.cluster import SharedCluster, SharedClusterArgs
+from components.machine.cluster_reference import read_owner
+from components.machine.load_balancer import SharedLoadBalancer, SharedLoadBalancerArgs
+from components.machine.network import Network, NetworkArgs, resolve_placement
+from odyssey.config.base import ConfigError
+from odyssey.config.checks import cluster_problems, listener_slots
+from odyssey.config.stack import load_stack_config
+from odyssey.contract import MachineLayerOutputs
+from odyssey.domain.stack_names import StackNames, default_tags
 
 config = load_stack_config()  # every config problem is reported here, before anything registers
 names = StackNames(pulumi.get_project(), pulumi.get_stack())

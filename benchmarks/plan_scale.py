@@ -77,7 +77,7 @@ def project_with(stack: str, services: int, into: Path) -> Path:
 def child_plan(project_dir: str, stack: str) -> None:
     """Plan and gate as `odyssey plan` does (the gate analyzing while the program registers)."""
     started = time.perf_counter()
-    from odyssey.gate import plan_and_gate
+    from odyssey.ops.offline.gate import plan_and_gate
 
     imported = time.perf_counter()
     plan, gate = plan_and_gate(Path(project_dir), stack, [(ROOT / "policies", ROOT / "policies" / "prod.json")])
@@ -94,7 +94,7 @@ def child_plan(project_dir: str, stack: str) -> None:
 def child_plan_only(project_dir: str, stack: str) -> None:
     """The plan alone, with the provider modules imported first, for the per-resource comparison with bare."""
     started = time.perf_counter()
-    from odyssey.plan import run_plan
+    from odyssey.ops.offline.plan import run_plan
 
     _import_provider_modules()
     imported = time.perf_counter()

@@ -1,3 +1,3 @@
-from .cli import main
+from odyssey.ops.cli import main
 
 main()

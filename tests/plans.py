@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from odyssey.plan import Plan, StackFiles, run_plan
+from odyssey.ops.offline.plan import Plan, StackFiles, run_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = {"department": "platform", "contact": "ops@example.com"}

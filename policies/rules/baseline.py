@@ -22,9 +22,27 @@ from pulumi_policy import (
 from .secrets import SECRET_NAME_PATTERN, looks_like_secret
 from .tls import MODERN_TLS_POLICIES
 from .view import (
-    BUCKET, BUCKET_V2, EBS_VOLUME, ECS_SERVICE, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS,
-    LOG_GROUP, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, TARGET_GROUPS, TASK_DEFINITION, Stack, Unresolved,
-    config_with_defaults, container_definitions, deps, dig, truthy,
+    BUCKET,
+    BUCKET_V2,
+    EBS_VOLUME,
+    ECS_SERVICE,
+    LAUNCH_CONFIGURATION,
+    LAUNCH_TEMPLATE,
+    LISTENERS,
+    LOAD_BALANCERS,
+    LOG_GROUP,
+    SECURITY_GROUP,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    TARGET_GROUPS,
+    TASK_DEFINITION,
+    Stack,
+    Unresolved,
+    config_with_defaults,
+    container_definitions,
+    deps,
+    dig,
+    truthy,
 )
 
 WORLD = ("0.0.0.0/0", "::/0")

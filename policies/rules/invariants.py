@@ -23,9 +23,27 @@ from pulumi_policy import (
 
 from .images import pinned_image_problem
 from .view import (
-    ASG, AWSX_VPC, CAPACITY_PROVIDER, EBS_VOLUME, ECS_CLUSTER, FLOW_LOG, LAUNCH_CONFIGURATION,
-    LAUNCH_TEMPLATE, LOAD_BALANCERS, LOG_GROUP, SUBNET, TASK_DEFINITION, VOLUME_ATTACHMENT, VPC, Stack, Unresolved,
-    config_with_defaults, container_definitions, deps, dig, truthy,
+    ASG,
+    AWSX_VPC,
+    CAPACITY_PROVIDER,
+    EBS_VOLUME,
+    ECS_CLUSTER,
+    FLOW_LOG,
+    LAUNCH_CONFIGURATION,
+    LAUNCH_TEMPLATE,
+    LOAD_BALANCERS,
+    LOG_GROUP,
+    SUBNET,
+    TASK_DEFINITION,
+    VOLUME_ATTACHMENT,
+    VPC,
+    Stack,
+    Unresolved,
+    config_with_defaults,
+    container_definitions,
+    deps,
+    dig,
+    truthy,
 )
 
 ECS_OPTIMIZED_PREFIX = "resolve:ssm:/aws/service/ecs/optimized-ami/"

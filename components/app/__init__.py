@@ -1,0 +1,1 @@
+"""An application stack on the shared cluster: services, scheduled tasks, event stream."""

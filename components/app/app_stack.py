@@ -1,0 +1,146 @@
+"""AppStack: one application stack (prod, stage, ...) on a shared cluster.
+
+Per stack: a Cloud Map private DNS namespace (replacing 000's Consul and
+Registrator; services register SRV records because bridge-mode tasks get
+dynamic host ports), a log group, an encrypted SNS topic for operational
+events, a task execution role that may read only this stack's secrets, a
+dead-letter queue for scheduled tasks; then the stack's services, scheduled
+tasks and ECS event stream as children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.app.context import AppShared
+from components.app.event_stream import EventStream, EventStreamArgs
+from components.app.scheduled_task import ScheduledTask, ScheduledTaskArgs
+from components.app.service import Service, ServiceArgs
+from components.shared.alert_topic import AlertTopic, AlertTopicArgs
+from components.shared.log_group import LogGroupArgs, log_group
+from components.shared.stateful import stateful_options
+from odyssey.config.checks import namespace_name, public_routes
+from odyssey.config.stack import StackConfig
+from odyssey.contract import MachineLayerOutputs
+from odyssey.domain.containers import SecretLocations
+from odyssey.domain.iam import service_trust_policy, statements_policy
+from odyssey.domain.naming import aws_name
+from odyssey.domain.routing import allocate_priorities
+
+# Children add a suffix of up to 16 characters ("-scaling-requests"); IAM role
+# names, the tightest limit (64, of which Pulumi's autonaming takes 8), stay in bounds.
+CHILD_NAME_MAX = 40
+EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+@dataclass(frozen=True)
+class AppStackArgs:
+    config: StackConfig
+    project: str
+    stack: str
+    machine: MachineLayerOutputs
+    listener_slot: int
+
+
+class AppStack(pulumi.ComponentResource):
+    """The application stack. Outputs: ``namespace_name``, ``topic_arn``, ``services`` (name -> ECS service name)."""
+
+    def __init__(self, name: str, args: AppStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("odyssey:app:AppStack", name, None, opts)
+        config, stack, project = args.config, args.stack, args.project
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke).partition
+
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{name}-namespace",
+            name=namespace_name(config, stack, project),
+            vpc=args.machine.vpc_id,
+            description=f"Service discovery for the {stack} application stack",
+            opts=child,
+        )
+        logs = log_group(
+            f"{name}-logs",
+            LogGroupArgs(f"/{project}/{stack}/app", config.log_retention_days, config.protect_stateful_resources),
+            self,
+        )
+        topic = AlertTopic(
+            f"{name}-events",
+            AlertTopicArgs(f"{project} {stack} operational events", config.app.notifications.email,
+                           config.app.notifications.https),
+            opts=child,
+        )
+        secrets = pulumi.Output.all(caller.account_id, partition).apply(
+            lambda v: SecretLocations(
+                region=config.region, account_id=v[0], partition=v[1],
+                ssm_path=config.app.secrets_path or f"/{project}/{stack}/",
+                secrets_manager_prefix=(config.app.secrets_path or f"/{project}/{stack}/").lstrip("/"),
+            )
+        )
+        execution_role = aws.iam.Role(
+            f"{name}-execution",
+            description=f"Starts {stack} tasks: pulls images, writes logs, reads only {stack}'s secrets",
+            assume_role_policy=caller.account_id.apply(lambda a: service_trust_policy("ecs-tasks.amazonaws.com", a)),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(f"{name}-execution", role=execution_role.name,
+                                     policy_arn=EXECUTION_ROLE_POLICY, opts=child)
+        aws.iam.RolePolicy(
+            f"{name}-execution-secrets",
+            role=execution_role.id,
+            policy=secrets.apply(lambda s: statements_policy([
+                {"Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": s.ssm_resource},
+                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": s.secrets_manager_resource},
+            ])),
+            opts=child,
+        )
+        dead_letters = aws.sqs.Queue(
+            f"{name}-schedule-dlq",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=1_209_600,  # 14 days, the SQS maximum
+            opts=stateful_options(self, config.protect_stateful_resources),
+        )
+
+        shared = AppShared(
+            project=project, stack=stack, region=config.region, machine=args.machine,
+            namespace_id=namespace.id, log_group_name=logs.name, topic_arn=topic.topic_arn,
+            execution_role_arn=execution_role.arn, dead_letter_queue_arn=dead_letters.arn,
+            secrets=secrets, account_id=caller.account_id,
+        )
+        routes = public_routes(config)
+        priorities = allocate_priorities(args.listener_slot, routes.values())
+        services = {
+            service_name: Service(
+                aws_name(name, service_name, max_length=CHILD_NAME_MAX),
+                ServiceArgs(service_name, service, shared, routes.get(service_name), priorities.get(service_name)),
+                opts=child,
+            )
+            for service_name, service in config.services.items()
+        }
+        for schedule_name, schedule in config.schedules.items():
+            ScheduledTask(
+                aws_name(name, schedule_name, max_length=CHILD_NAME_MAX),
+                ScheduledTaskArgs(schedule_name, schedule, shared, services[schedule.service]),
+                opts=child,
+            )
+        EventStream(
+            f"{name}-event-stream",
+            EventStreamArgs(shared, config.log_retention_days, config.protect_stateful_resources),
+            opts=child,
+        )
+
+        self.namespace_name = namespace.name
+        self.topic_arn = topic.topic_arn
+        self.services: dict[str, Any] = {n: s.service_name for n, s in services.items()}
+        self.listener_priorities = priorities
+        self.register_outputs({
+            "namespaceName": self.namespace_name,
+            "topicArn": self.topic_arn,
+            "services": self.services,
+            "listenerPriorities": self.listener_priorities,
+        })

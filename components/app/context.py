@@ -1,0 +1,31 @@
+"""AppShared: what every service, scheduled task and event stream of one application stack uses.
+
+It lives apart from ``AppStack`` so the children can name it without importing
+the component that creates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from odyssey.contract import MachineLayerOutputs
+from odyssey.domain.containers import SecretLocations
+
+
+@dataclass(frozen=True)
+class AppShared:
+    """What every service and scheduled task of the stack uses."""
+
+    project: str
+    stack: str
+    region: str
+    machine: MachineLayerOutputs
+    namespace_id: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    topic_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    dead_letter_queue_arn: pulumi.Output[str]
+    secrets: pulumi.Output[SecretLocations]
+    account_id: pulumi.Output[str]

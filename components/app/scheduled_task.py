@@ -1,0 +1,98 @@
+"""ScheduledTask: a cron or rate job run as an ECS task on the cluster's capacity provider (003 wanted cron tasks).
+
+An EventBridge Scheduler schedule runs a service's task definition with its
+own command, retries on failure and sends what it could not deliver to the
+stack's dead-letter queue. Its role may run only that task definition on this
+cluster and pass only that task's roles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.app.context import AppShared
+from components.app.service import Service
+from odyssey.config.app import ScheduleConfig
+from odyssey.config.checks import schedule_name
+from odyssey.domain.containers import command_override
+from odyssey.domain.iam import service_trust_policy, statements_policy
+
+
+@dataclass(frozen=True)
+class ScheduledTaskArgs:
+    schedule_name: str
+    config: ScheduleConfig
+    shared: AppShared
+    service: Service
+
+
+def scheduler_policy(task_definition_arn: str, cluster_arn: str, role_arns: list[str], queue_arn: str) -> str:
+    # Any revision of the family: a deploy registers a new revision before the schedule is updated.
+    family_arn = task_definition_arn.rsplit(":", 1)[0] + ":*"
+    return statements_policy([
+        {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": family_arn,
+         "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+        {"Effect": "Allow", "Action": "ecs:TagResource", "Resource": "*",
+         "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns,
+         "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
+    ])
+
+
+class ScheduledTask(pulumi.ComponentResource):
+    """Outputs: ``schedule_name``."""
+
+    def __init__(self, name: str, args: ScheduledTaskArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("odyssey:schedule:ScheduledTask", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        shared, config, service = args.shared, args.config, args.service
+        role = aws.iam.Role(
+            f"{name}-scheduler",
+            description=f"Runs the {shared.stack}/{args.schedule_name} scheduled task",
+            assume_role_policy=shared.account_id.apply(lambda a: service_trust_policy("scheduler.amazonaws.com", a)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-scheduler",
+            role=role.id,
+            policy=pulumi.Output.all(
+                service.task_definition_arn, shared.machine.cluster_arn, shared.execution_role_arn,
+                service.task_role_arn, shared.dead_letter_queue_arn,
+            ).apply(lambda v: scheduler_policy(v[0], v[1], [v[2], v[3]], v[4])),
+            opts=child,
+        )
+        schedule = aws.scheduler.Schedule(
+            f"{name}-schedule",
+            name=schedule_name(shared.stack, args.schedule_name),
+            description=f"{shared.stack}: {config.service} {' '.join(config.command)}".strip(),
+            schedule_expression=config.expression,
+            schedule_expression_timezone=config.timezone,
+            state="ENABLED" if config.enabled else "DISABLED",
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=shared.machine.cluster_arn,
+                role_arn=role.arn,
+                ecs_parameters=aws.scheduler.ScheduleTargetEcsParametersArgs(
+                    task_definition_arn=service.task_definition_arn,
+                    task_count=1,
+                    capacity_provider_strategies=[aws.scheduler.ScheduleTargetEcsParametersCapacityProviderStrategyArgs(
+                        capacity_provider=shared.machine.capacity_provider_name, weight=1, base=0)],
+                    enable_ecs_managed_tags=True,
+                    propagate_tags="TASK_DEFINITION",
+                ),
+                input=json.dumps(command_override(config.service, config.command)),
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                    maximum_retry_attempts=config.retries,
+                    maximum_event_age_in_seconds=config.max_event_age_seconds,
+                ),
+                dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=shared.dead_letter_queue_arn),
+            ),
+            opts=child,
+        )
+        self.schedule_name = schedule.name
+        self.register_outputs({"scheduleName": self.schedule_name})

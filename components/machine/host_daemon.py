@@ -1,0 +1,82 @@
+"""HostDaemon: one container on every cluster instance (log routers, agents).
+
+This is the part of the original "ecsextender" bootstrap that ran processes on
+each host. As an ECS service with the DAEMON scheduling strategy it is
+versioned and deployed like any container, and a freshly cycled instance gets
+it without a bootstrap script. DAEMON services cannot use a capacity provider
+strategy, so they name the EC2 launch type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from odyssey.config.stack import HostDaemon as HostDaemonConfig
+
+
+@dataclass(frozen=True)
+class HostDaemonArgs:
+    daemon_name: str
+    config: HostDaemonConfig
+    cluster_arn: pulumi.Input[str]
+    log_group_name: pulumi.Input[str]
+    region: str
+
+
+def daemon_container_definitions(daemon_name: str, config: HostDaemonConfig, log_group: str, region: str) -> str:
+    """The task's one container, never privileged, logging to the hosts' log group."""
+    container = {
+        "name": daemon_name,
+        "image": config.image,
+        "essential": True,
+        "cpu": config.cpu,
+        "memory": config.memory,
+        "privileged": False,
+        "environment": [{"name": k, "value": v} for k, v in sorted(config.environment.items())],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": daemon_name,
+            },
+        },
+    }
+    if config.command:
+        container["command"] = list(config.command)
+    return json.dumps([container])
+
+
+class HostDaemon(pulumi.ComponentResource):
+    """A task definition and a DAEMON service. Outputs: ``service_name``, ``task_definition_arn``."""
+
+    def __init__(self, name: str, args: HostDaemonArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("odyssey:daemon:HostDaemon", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        task = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=name,
+            network_mode="bridge",
+            requires_compatibilities=["EC2"],
+            container_definitions=pulumi.Output.from_input(args.log_group_name).apply(
+                lambda group: daemon_container_definitions(args.daemon_name, args.config, group, args.region)
+            ),
+            opts=child,
+        )
+        service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=task.arn,
+            scheduling_strategy="DAEMON",
+            launch_type="EC2",
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            opts=child,
+        )
+        self.service_name = service.name
+        self.task_definition_arn = task.arn
+        self.register_outputs({"serviceName": self.service_name, "taskDefinitionArn": self.task_definition_arn})

@@ -1,0 +1,1 @@
+"""Small AWS building blocks the machine layer and the application stacks share."""

@@ -1,0 +1,467 @@
+"""The ``odyssey`` command. ``plan`` runs the offline plan; the real-engine commands come with the Automation API."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from odyssey.config.stack import ConfigError
+from odyssey.domain.placement import PlacementError
+
+app = typer.Typer(
+    help="Odyssey: the machine layer for Docker containers on AWS ECS.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)  # messages stay whole lines, greppable in CI logs
+
+# Exit codes: 0 planned and passed the gate; 1 the program failed; 2 the stack's
+# configuration (or policy config, or an argument) is invalid; 3 a mandatory policy failed.
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_POLICY = 3
+
+
+@app.callback()
+def _root() -> None:
+    """Keeps `plan` a subcommand even while it is the only one."""
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Argument(help="Stack to plan: reads Pulumi.<stack>.yaml.")],
+    json_path: Annotated[
+        Optional[Path], typer.Option("--json", help="Also write the plan as JSON to this file ('-' for stdout).")
+    ] = None,
+    project_dir: Annotated[
+        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
+    ] = Path("."),
+    organization: Annotated[
+        str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
+    ] = "organization",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the totals.")] = False,
+    policy_packs: Annotated[
+        Optional[list[Path]],
+        typer.Option("--policy-pack", help="Policy pack directory to gate the plan with; repeatable. "
+                                           "Default: the project's policies/ pack."),
+    ] = None,
+    policy_pack_configs: Annotated[
+        Optional[list[Path]],
+        typer.Option("--policy-pack-config", help="Policy config JSON for the --policy-pack in the same position. "
+                                                   "Default for the project's pack: policies/<stack>.json."),
+    ] = None,
+    skip_policies: Annotated[bool, typer.Option("--skip-policies", help="Plan without the policy gate.")] = False,
+) -> None:
+    """Run the Pulumi program offline under Pulumi's mock runtime, then gate it with the policy packs.
+
+    Needs no AWS account and no Pulumi CLI. Exit codes: 0 passed; 1 the program
+    failed; 2 invalid stack or policy configuration (each problem is listed);
+    3 a mandatory policy was violated.
+    """
+    from odyssey.ops.offline.gate import GateError, plan_and_gate
+    from odyssey.ops.offline.plan import PlanError
+
+    packs = _packs(project_dir, stack, policy_packs or [], policy_pack_configs or [], skip_policies)
+    try:
+        result, gate = plan_and_gate(project_dir, stack, packs, organization)
+    except ConfigError as error:
+        errors.print(f"[bold red]{stack}:[/] {error}", highlight=False, markup=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except (PlanError, PlacementError, GateError) as error:
+        errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except Exception as error:  # noqa: BLE001 - the program's own error, shown without a traceback
+        errors.print(f"[bold red]{stack}: the program failed:[/] {type(error).__name__}: {error}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+
+    document = result.to_json()
+    if gate is not None:
+        document["policies"] = gate.to_json()
+    if json_path is not None:
+        text = json.dumps(document, indent=2, sort_keys=False, default=str)
+        if str(json_path) == "-":
+            print(text)
+        else:
+            json_path.write_text(text + "\n")
+    if str(json_path) != "-":
+        render(document, quiet=quiet)
+        if gate is not None:
+            render_gate(gate)
+    if gate is not None and gate.mandatory:
+        raise typer.Exit(EXIT_POLICY)
+
+
+def _packs(
+    project_dir: Path, stack: str, packs: list[Path], configs: list[Path], skip: bool
+) -> list[tuple[Path, Optional[Path]]]:
+    if skip:
+        if packs or configs:
+            raise typer.BadParameter("--skip-policies cannot be combined with --policy-pack or --policy-pack-config")
+        return []
+    if len(configs) > max(len(packs), 1):
+        raise typer.BadParameter(
+            f"{len(configs)} --policy-pack-config for {max(len(packs), 1)} pack(s); give at most one config per "
+            "--policy-pack, in the same order", param_hint="--policy-pack-config")
+    if not packs:
+        default_config = project_dir / "policies" / f"{stack}.json"
+        return [(project_dir / "policies", configs[0] if configs else (default_config if default_config.exists() else None))]
+    for pack in packs:
+        if not (pack / "PulumiPolicy.yaml").exists():
+            raise typer.BadParameter(f"{pack} has no PulumiPolicy.yaml; is it a policy pack directory?",
+                                     param_hint="--policy-pack")
+    return [(pack, configs[i] if i < len(configs) else None) for i, pack in enumerate(packs)]
+
+
+def render_gate(gate) -> None:
+    by_policy: dict[tuple[str, str, str], list] = {}
+    for violation in gate.violations:
+        by_policy.setdefault((violation.pack, violation.policy, violation.enforcementLevel), []).append(violation)
+    colours = {"mandatory": "red", "advisory": "yellow"}
+    for (pack, policy, level), violations in sorted(by_policy.items(), key=lambda item: (item[0][2] != "mandatory", item[0])):
+        console.print(f"[bold {colours.get(level, 'white')}]{level}[/] {pack}/{policy} ({len(violations)})",
+                      highlight=False)
+        for violation in violations:
+            first, *rest = violation.message.splitlines() or [""]
+            detail = " ".join(rest) if rest else first
+            console.print(f"  - {violation.urn or '(stack)'}\n    {detail}", highlight=False, soft_wrap=True)
+    packs = ", ".join(f"{p['name']}@{p['version']} ({p['policies']} policies)" for p in gate.packs)
+    verdict = (f"[bold red]{len(gate.mandatory)} mandatory violation(s)[/]" if gate.mandatory
+               else "[bold green]no mandatory violations[/]")
+    console.print(f"Policy gate: {packs}: {verdict}, {len(gate.violations) - len(gate.mandatory)} advisory.",
+                  soft_wrap=True)
+
+
+def render(document: dict[str, Any], quiet: bool = False) -> None:
+    resources = document["resources"]
+    if not quiet:
+        console.print(_tree(document))
+        counts = Counter(r["type"] for r in resources)
+        table = Table(title="Resources by type", show_lines=False)
+        table.add_column("type")
+        table.add_column("count", justify="right")
+        for typ, count in sorted(counts.items()):
+            table.add_row(typ, str(count))
+        console.print(table)
+        outputs = Table(title="Stack outputs")
+        outputs.add_column("output")
+        outputs.add_column("value", overflow="fold")
+        for name, value in document["outputs"].items():
+            outputs.add_row(name, json.dumps(value) if not isinstance(value, str) else value)
+        console.print(outputs)
+    for warning in document["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for assumption in document["assumptions"]:
+        console.print(f"[cyan]assumed offline:[/] {assumption}", highlight=False)
+    console.print(
+        f"[bold]{document['stack']}[/]: {len(resources)} resources planned offline "
+        f"({sum(1 for r in resources if r['custom'])} cloud resources, "
+        f"{sum(1 for r in resources if not r['custom'])} components)."
+    )
+
+
+def _tree(document: dict[str, Any]) -> Tree:
+    root = Tree(f"[bold]{document['project']}-{document['stack']}[/] (pulumi:pulumi:Stack)")
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    urns = {r["urn"] for r in document["resources"]}
+    for record in document["resources"]:
+        parent = record["parent"] if record["parent"] in urns else None
+        children.setdefault(parent, []).append(record)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for record in children.get(parent, []):
+            label = f"{record['name']} [dim]({record['type']})[/]"
+            if record.get("protect"):
+                label += " [magenta]protected[/]"
+            add(node.add(label), record["urn"])
+
+    add(root, None)
+    return root
+
+
+@app.command("plan-diff")
+def plan_diff(
+    before: Annotated[Path, typer.Argument(help="A plan written by `odyssey plan --json`.", exists=True, dir_okay=False)],
+    after: Annotated[Path, typer.Argument(help="The plan to compare with it.", exists=True, dir_okay=False)],
+) -> None:
+    """What AFTER would do to a stack deployed as BEFORE: created, deleted, changed and aliased resources.
+
+    Resources are matched by URN or by an alias, as the engine matches them.
+    Exit codes: 0 nothing would be created, deleted or changed; 1 something
+    would; 2 a file is not a plan.
+    """
+    from odyssey.ops.offline.plan_diff import diff_plans
+
+    plans = []
+    for path in (before, after):
+        try:
+            document = json.loads(path.read_text())
+            document["resources"]  # noqa: B018 - a plan has resources
+        except (json.JSONDecodeError, KeyError, TypeError):
+            errors.print(f"{path}: not a plan written by `odyssey plan --json`", highlight=False)
+            raise typer.Exit(EXIT_CONFIG) from None
+        plans.append(document)
+    diff = diff_plans(*plans)
+    for line in diff.lines():
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    console.print(f"{len(diff.created)} to create, {len(diff.deleted)} to delete, {len(diff.changed)} to change, "
+                  f"{len(diff.aliased)} aliased.", highlight=False)
+    if not diff.empty:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    app(prog_name="odyssey")
+
+
+# ------------------------------------------------------------------ the real engine and the live cluster
+
+EXIT_BROKEN = 4  # a deploy failed or rolled back; the cycle audit found a broken invariant
+
+StackArg = Annotated[str, typer.Argument(help="Stack name, e.g. prod.")]
+OutputsOption = Annotated[
+    Optional[Path],
+    typer.Option("--outputs", help="Stack outputs as JSON (`pulumi stack output --json`) instead of asking the "
+                                   "Pulumi CLI.", exists=True, dir_okay=False),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+def _fail(stack: str, error: Exception, code: int) -> typer.Exit:
+    errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+    return typer.Exit(code)
+
+
+def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
+    from odyssey.ops.live.automation import AutomationError, Odyssey
+
+    if outputs_file is not None:
+        try:
+            outputs = json.loads(outputs_file.read_text())
+        except json.JSONDecodeError as error:
+            raise _fail(stack, f"--outputs {outputs_file}: not valid JSON ({error})", EXIT_CONFIG) from None
+    else:
+        try:
+            outputs = Odyssey().outputs(stack)
+        except AutomationError as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
+    missing = [key for key in ("region", "clusterName", "autoScalingGroupName") if key not in outputs]
+    if missing:
+        raise _fail(stack, f"the stack's outputs lack {', '.join(missing)}; is it deployed with this version?",
+                    EXIT_CONFIG)
+    return outputs
+
+
+def _engine(stack: str, operation: str) -> None:
+    from odyssey.ops.live.automation import AutomationError, Odyssey, PolicyViolationError
+
+    def progress(event: Any) -> None:
+        if getattr(event, "resource_pre_event", None) is not None:
+            metadata = event.resource_pre_event.metadata
+            console.print(f"  {metadata.op} {metadata.type} {metadata.urn.rsplit('::', 1)[-1]}", highlight=False)
+
+    try:
+        result = getattr(Odyssey(on_event=progress), operation)(stack)
+    except PolicyViolationError as error:
+        _print_result(error.result)
+    except AutomationError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    _print_result(result)
+
+
+def _print_result(result: Any) -> None:
+    console.print(f"[bold]{result.stack}[/] {result.operation}: "
+                  + (", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items())) or "no changes"))
+    for violation in result.violations:
+        console.print(f"  {violation['enforcementLevel']} {violation['pack']}/{violation['policy']}: "
+                      f"{violation['message']}", highlight=False, soft_wrap=True)
+    if result.mandatory_violations:
+        raise typer.Exit(EXIT_POLICY)
+
+
+@app.command()
+def preview(stack: StackArg) -> None:
+    """`pulumi preview` of STACK through the Automation API, with the policy pack and the stack's policy config."""
+    _engine(stack, "preview")
+
+
+@app.command()
+def up(stack: StackArg) -> None:
+    """`pulumi up` of STACK through the Automation API, with the policy pack and the stack's policy config."""
+    _engine(stack, "up")
+
+
+@app.command()
+def deploy(
+    stack: StackArg,
+    service: Annotated[str, typer.Argument(help="Service name, as in odyssey:services.")],
+    image: Annotated[str, typer.Argument(help="The new version: repo:tag or repo@sha256:digest.")],
+    watch: Annotated[bool, typer.Option(help="Follow the ECS rollout after the update.")] = True,
+    timeout: Annotated[int, typer.Option(help="Seconds to follow the rollout.", min=1)] = 1800,
+    outputs_file: OutputsOption = None,
+) -> None:
+    """Deploy IMAGE as SERVICE's new version: set it in the stack config, `up` with policies, follow the rollout.
+
+    Exit code 0 when the rollout completes, 4 when it fails or the circuit
+    breaker rolls it back, 3 on a mandatory policy violation.
+    """
+    from odyssey.domain.images import pinned_image_problem
+    from odyssey.ops.live.automation import AutomationError, Odyssey, PolicyViolationError
+    from odyssey.ops.live.aws_ops import OpsError, clients, primary_deployment
+
+    problem = pinned_image_problem(image)
+    if problem:
+        raise _fail(stack, f"IMAGE: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>",
+                    EXIT_CONFIG)
+    outputs = _stack_outputs(stack, outputs_file) if watch else {}
+    previous = None
+    if watch:
+        # The deployment running now: the rollout to follow is whichever ECS starts after it.
+        try:
+            previous = primary_deployment(clients(outputs["region"])["ecs"], outputs["clusterName"],
+                                          _ecs_service(stack, service, outputs))
+        except OpsError as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
+    try:
+        result = Odyssey().deploy(stack, service, image)
+    except PolicyViolationError as error:
+        _print_result(error.result)
+    except AutomationError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    _print_result(result)
+    if watch:
+        _watch(stack, service, outputs, previous, timeout)
+
+
+def _ecs_service(stack: str, service: str, outputs: dict[str, Any]) -> str:
+    return (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+
+
+def _watch(stack: str, service: str, outputs: dict[str, Any], previous: Optional[dict], timeout: int) -> None:
+    from rich.live import Live
+
+    from odyssey.ops.live.aws_ops import OpsError, clients, watch_rollout
+
+    ecs_service = _ecs_service(stack, service, outputs)
+    ecs = clients(outputs["region"])["ecs"]
+    try:
+        with Live(console=console, transient=True) as live:
+            rollout = watch_rollout(
+                ecs, outputs["clusterName"], ecs_service, previous, timeout_seconds=timeout,
+                on_progress=lambda p: live.update(
+                    f"{p['service']}: {p['rolloutState']} running {p['running']}/{p['desired']}, "
+                    f"pending {p['pending']}, failed tasks {p['failedTasks']}"),
+            )
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    for event in rollout.events[-5:]:
+        console.print(f"  {event}", highlight=False)
+    colour = "green" if rollout.outcome == "COMPLETED" else "red"
+    console.print(f"[bold {colour}]{ecs_service}: {rollout.outcome}[/] {rollout.reason}", highlight=False)
+    if rollout.outcome != "COMPLETED":
+        raise typer.Exit(EXIT_BROKEN)
+
+
+def _status(stack: str, outputs_file: Optional[Path], minimum: int):
+    from odyssey.ops.live.aws_ops import OpsError, clients, cluster_status
+
+    outputs = _stack_outputs(stack, outputs_file)
+    try:
+        return cluster_status(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
+                              outputs["region"], minimum=minimum)
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+
+
+@app.command()
+def status(
+    stack: StackArg,
+    outputs_file: OutputsOption = None,
+    as_json: JsonFlag = False,
+    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
+) -> None:
+    """The cluster overview: instances per AZ with their age and reservations, services and their rollouts."""
+    state = _status(stack, outputs_file, minimum)
+    if as_json:
+        print(json.dumps(state.to_json(), indent=2, default=str))
+        return
+    nodes = Table(title=f"{state.cluster} ({state.region}): instances")
+    for column in ("instance", "AZ", "state", "age h", "agent", "CPU %", "memory %"):
+        nodes.add_column(column)
+    for node in state.nodes:
+        nodes.add_row(node.instance_id, node.availability_zone, node.lifecycle_state, f"{node.age_hours:.1f}",
+                      {True: "connected", False: "DISCONNECTED", None: "-"}[node.agent_connected],
+                      str(node.cpu_reserved_percent if node.cpu_reserved_percent is not None else "-"),
+                      str(node.memory_reserved_percent if node.memory_reserved_percent is not None else "-"))
+    console.print(nodes)
+    console.print("per AZ: " + ", ".join(f"{z} {n}" for z, n in state.nodes_per_zone().items()))
+    services = Table(title="services")
+    for column in ("service", "desired", "running", "pending", "rollout", "last events"):
+        services.add_column(column, overflow="fold")
+    for service in state.services:
+        services.add_row(service.name, str(service.desired), str(service.running), str(service.pending),
+                         service.rollout_state or "-", "\n".join(service.events))
+    console.print(services)
+    for warning in state.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command("cycle-audit")
+def cycle_audit(
+    stack: StackArg,
+    outputs_file: OutputsOption = None,
+    as_json: JsonFlag = False,
+    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
+    max_lifetime: Annotated[int, typer.Option(help="Maximum instance lifetime, seconds.", min=86400)] = 86400,
+    grace: Annotated[int, typer.Option(help="Seconds past the lifetime before an instance counts as overdue "
+                                               "(the group replaces instances gradually).", min=0)] = 7200,
+) -> None:
+    """Is the daily cycle working? Exit code 4 when an invariant is broken now."""
+    from odyssey.ops.live.aws_ops import cycle_audit as audit_of
+
+    audit = audit_of(_status(stack, outputs_file, minimum), max_lifetime_seconds=max_lifetime, minimum=minimum,
+                     grace_seconds=grace)
+    if as_json:
+        print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings}, indent=2))
+    else:
+        for finding in audit.findings:
+            console.print(f"[red]broken:[/] {finding}", highlight=False, soft_wrap=True)
+        if not audit.broken:
+            console.print("[green]cycle audit passed[/]: no instance past its lifetime, minimum in service, AZs balanced")
+    if audit.broken:
+        raise typer.Exit(EXIT_BROKEN)
+
+
+@app.command()
+def shell(
+    stack: StackArg,
+    service: Annotated[Optional[str], typer.Argument(help="Service to attach to (ECS Exec); omit for an instance (SSM).")] = None,
+    container: Annotated[Optional[str], typer.Option(help="Container name within the task.")] = None,
+    print_only: Annotated[bool, typer.Option("--print", help="Print the session command instead of running it.")] = False,
+    outputs_file: OutputsOption = None,
+) -> None:
+    """Open a shell on an instance (SSM Session Manager) or in a running container (ECS Exec). No SSH, no jump host."""
+    import shlex
+
+    from odyssey.ops.live.aws_ops import OpsError, clients, shell_command
+
+    outputs = _stack_outputs(stack, outputs_file)
+    ecs_service = None if service is None else _ecs_service(stack, service, outputs)
+    try:
+        command = shell_command(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
+                                outputs["region"], ecs_service, container)
+    except OpsError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    if print_only:
+        print(shlex.join(command))
+        return
+    import os
+
+    os.execvp(command[0], command)

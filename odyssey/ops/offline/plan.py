@@ -1,0 +1,288 @@
+"""The offline plan: run the real Pulumi program under Pulumi's mock runtime and record what it registers.
+
+No Pulumi CLI, provider plugin or AWS account is involved. The stack's config
+comes from ``Pulumi.<stack>.yaml`` and reaches the program the way the CLI
+passes it (flat ``namespace:key`` strings, JSON for structured values). A
+``MockMonitor`` subclass records every registration as the engine would see
+it: type, name, URN, parent, provider, inputs in engine camelCase (numbers as
+floats), dependencies, property dependencies and resource options.
+
+For a stack that runs on another stack's cluster, the owner is planned first
+and its outputs answer the StackReference.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from odyssey.config.stack import NAMESPACE, REGION_KEY
+from odyssey.ops.offline.mock_cloud import MockCloud
+
+DEFAULT_ORGANIZATION = "organization"  # what the CLI uses for self-managed (file://, s3://) backends
+
+
+class PlanError(Exception):
+    """The plan could not run: a missing stack file, or an error the program raised."""
+
+
+@dataclass(frozen=True)
+class StackFiles:
+    project: str
+    stack: str
+    config: dict[str, str]
+    secret_keys: list[str]
+
+    @property
+    def region(self) -> str:
+        return self.config.get(REGION_KEY, "")
+
+
+def _config_string(value: Any) -> str:
+    # The CLI passes booleans and numbers as their YAML text and structures as JSON.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
+    project_file = project_dir / "Pulumi.yaml"
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if not project_file.exists():
+        raise PlanError(f"{project_file} not found: run the plan from the Odyssey project directory")
+    if not stack_file.exists():
+        stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+        raise PlanError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks) or 'none'}")
+    project_settings = yaml.safe_load(project_file.read_text())
+    project = project_settings["name"]
+    # Like the CLI: the project's declared defaults, overridden by the stack file.
+    declared = {
+        key: spec["default"]
+        for key, spec in (project_settings.get("config") or {}).items()
+        if isinstance(spec, dict) and "default" in spec
+    }
+    raw = {**declared, **((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted with the stack's secrets provider; the plan cannot decrypt it.
+            value = "offline-plan-secret"
+            secret_keys.append(full_key)
+        config[full_key] = _config_string(value)
+    return StackFiles(project=project, stack=stack, config=config, secret_keys=secret_keys)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps what the engine is told about each resource.
+
+    ``MockResourceArgs`` carries no parent, dependencies or options, so the
+    request itself is recorded here.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.records: list[dict[str, Any]] = []
+        # Called with each record, and the properties exactly as the SDK sent them, as it is made
+        # (the policy gate analyzes while the program registers, as the engine does).
+        self.listeners: list[Callable[[dict[str, Any], Any], None]] = []
+
+    def _keep(self, record: dict[str, Any], properties: Any) -> None:
+        self.records.append(record)
+        for listener in self.listeners:
+            listener(record, properties)
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack out of its children's URNs
+        # (urn:pulumi:prod::odyssey::aws:s3/bucket:Bucket::logs); MockMonitor does not.
+        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._keep(self._record(request, response.urn, read=False), request.object)
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self._keep(self._record(request, response.urn, read=True), request.properties)
+        return response
+
+    @staticmethod
+    def _record(request, urn: str, read: bool) -> dict[str, Any]:
+        properties = request.properties if read else request.object
+        record: dict[str, Any] = {
+            "urn": urn,
+            "type": request.type,
+            "name": request.name,
+            "parent": request.parent or None,
+            "custom": True if read else request.custom,
+            "provider": request.provider or None,
+            "inputs": json_format.MessageToDict(properties),
+            # The SDK collects dependencies in sets; sorted, plans are reproducible.
+            "dependencies": sorted(request.dependencies),
+        }
+        if read:
+            record.update(read=True, id=request.id, propertyDependencies={})
+            return record
+        record.update(
+            propertyDependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
+            protect=request.protect if request.HasField("protect") else False,
+            retainOnDelete=request.retainOnDelete if request.HasField("retainOnDelete") else False,
+            deleteBeforeReplace=request.deleteBeforeReplace,
+            deleteBeforeReplaceDefined=request.deleteBeforeReplaceDefined,
+            ignoreChanges=list(request.ignoreChanges),
+            replaceOnChanges=list(request.replaceOnChanges),
+            aliases=[json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
+            additionalSecretOutputs=list(request.additionalSecretOutputs),
+            remote=request.remote,
+            providers=dict(request.providers),
+        )
+        return record
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    organization: str
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "organization": self.organization,
+            "resources": self.resources,
+            "outputs": self.outputs,
+            "warnings": self.warnings,
+            "assumptions": self.assumptions,
+        }
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _existing_vpc_id(files: StackFiles) -> str | None:
+    try:
+        network = json.loads(files.config.get(f"{NAMESPACE}:network", "{}"))
+        return network.get("existing", {}).get("vpcId")
+    except (json.JSONDecodeError, AttributeError):
+        return None  # the program reports the malformed config
+
+
+def _owner_of(files: StackFiles) -> str | None:
+    value = files.config.get(f"{NAMESPACE}:clusterStack")
+    if value is None:
+        return None
+    try:
+        return str(json.loads(value))
+    except json.JSONDecodeError:
+        return value
+
+
+def run_plan(
+    project_dir: Path,
+    stack: str,
+    organization: str = DEFAULT_ORGANIZATION,
+    files: StackFiles | None = None,
+    on_monitor: Callable[[RecordingMonitor], None] | None = None,
+) -> Plan:
+    """Plan ``stack`` offline; plan its cluster's owning stack first when it references one.
+
+    ``files`` replaces the stack's files (tests plan configs that are not
+    committed); ``on_monitor`` receives the recording monitor before the program
+    runs, so a caller can see what registered even when the program fails.
+    """
+    project_dir = project_dir.resolve()
+    files = files or read_stack_files(project_dir, stack)
+    stack_outputs: dict[str, dict[str, Any]] = {}
+    owner = _owner_of(files)
+    if owner is not None:
+        parts = owner.split("/")
+        if len(parts) == 3 and parts[1] == files.project:
+            if parts[2] == stack:
+                raise PlanError(f"{NAMESPACE}:clusterStack: stack {stack} names itself as its cluster's owner")
+            try:
+                owner_plan = run_plan(project_dir, parts[2], organization=parts[0])
+            except PlanError as error:
+                raise PlanError(f"{NAMESPACE}:clusterStack: the owning stack {owner} cannot be planned offline: {error}") from None
+            stack_outputs[owner] = owner_plan.outputs
+        # Otherwise the reference is left unanswered and the program reports the missing owner.
+    mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs,
+                      existing_vpc_id=_existing_vpc_id(files))
+    monitor = RecordingMonitor(mocks)
+    if on_monitor is not None:
+        on_monitor(monitor)
+    return _run_program(project_dir, files, organization, mocks, monitor)
+
+
+def _run_program(
+    project_dir: Path, files: StackFiles, organization: str, mocks: MockCloud, monitor: RecordingMonitor
+) -> Plan:
+    warnings = _Collect()
+    logger = logging.getLogger(f"odyssey.plan.{files.stack}")
+    logger.propagate = False
+    logger.addHandler(warnings)
+
+    # A previous plan in this process leaves its root stack behind.
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_all_config(files.config, files.secret_keys)
+    pulumi.runtime.set_mocks(
+        mocks, project=files.project, stack=files.stack, preview=True, logger=logger,
+        monitor=monitor, organization=organization,
+    )
+    main = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        root = pulumi_settings.get_root_resource()
+        outputs = {
+            name: _sync_await(pulumi.Output.from_input(value).future())
+            for name, value in (root.outputs if root is not None else {}).items()
+        }
+    finally:
+        logger.removeHandler(warnings)
+    return Plan(
+        project=files.project,
+        stack=files.stack,
+        organization=organization,
+        # Registration order depends on when outputs resolve; URN order makes plans diffable.
+        resources=sorted(monitor.records, key=lambda r: r["urn"]),
+        outputs=outputs,
+        warnings=warnings.messages,
+        assumptions=list(mocks.assumptions),
+        config=dict(files.config),
+        secret_keys=list(files.secret_keys),
+    )

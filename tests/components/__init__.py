@@ -1,0 +1,1 @@
+"""Tests of `components`, mirroring its layout."""

@@ -1,0 +1,135 @@
+"""The whole program for each committed stack, planned offline as `make plan` does."""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from components.machine.cluster_reference import OwnerNotDeployedError, check_owner_outputs
+from odyssey.contract import MachineLayerOutputs
+from odyssey.ops.offline.plan import PlanError, run_plan
+from tests.plans import (
+    ALB,
+    ASG,
+    CAPACITY_PROVIDER,
+    ECS_CLUSTER,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    PROVIDER,
+    ROOT,
+    STACK_REFERENCE,
+    VPC,
+    of_type,
+    one,
+    plan_config,
+)
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_plan(ROOT, "prod")
+
+
+@pytest.fixture(scope="module")
+def stage():
+    return run_plan(ROOT, "stage")
+
+
+def test_prod_owns_the_machine_layer(prod):
+    group = one(prod, ASG)["inputs"]
+    assert group["minSize"] >= 4 and group["maxInstanceLifetime"] == 86400.0
+    assert len(group["vpcZoneIdentifiers"]) == 3
+    assert len(one(prod, VPC)["inputs"]["availabilityZoneNames"]) == 3
+    template = one(prod, LAUNCH_TEMPLATE)["inputs"]
+    assert template["imageId"].startswith("resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/")
+    assert template["metadataOptions"]["httpTokens"] == "required"
+    provider = one(prod, CAPACITY_PROVIDER)["inputs"]["autoScalingGroupProvider"]
+    assert (provider["managedDraining"], provider["managedTerminationProtection"]) == ("ENABLED", "DISABLED")
+    alb = one(prod, ALB)["inputs"]
+    assert alb["accessLogs"]["enabled"] is True
+    assert any(l["inputs"]["defaultActions"][0]["type"] == "redirect" for l in of_type(prod, LISTENER))
+    assert "vm.max_map_count = 262144" in base64.b64decode(template["userData"]).decode()
+
+
+APP_OUTPUTS = ["eventTopicArn", "listenerPriorities", "namespace", "serviceNames"]
+
+
+def test_prod_exports_the_whole_machine_layer_contract(prod):
+    assert sorted(prod.outputs) == sorted(MachineLayerOutputs.output_names() + APP_OUTPUTS)
+    assert all(value is not None for value in prod.outputs.values())
+    assert prod.outputs["clusterStack"] == "organization/odyssey/prod"
+    assert prod.outputs["listenerSlots"] == {"prod": 1, "stage": 2}
+    assert prod.outputs["instanceType"] == "m7i.large"
+
+
+def test_every_aws_resource_uses_the_tagged_provider(prod):
+    provider = one(prod, PROVIDER)
+    tags = provider["inputs"]["defaultTags"]
+    for key in ("Project", "Stack", "BillingDepartment", "BillingContact"):
+        assert key in tags
+    for record in prod.resources:
+        if record["custom"] and record["type"].startswith("aws:"):
+            assert record["provider"].startswith(provider["urn"] + "::"), record["urn"]
+
+
+def test_prod_protects_its_stateful_resources(prod):
+    stateful = [r for r in prod.resources
+                if r["type"] in ("aws:cloudwatch/logGroup:LogGroup", "aws:s3/bucket:Bucket", "aws:sqs/queue:Queue")]
+    assert sorted(r["name"] for r in stateful) == [
+        "app-event-stream-audit", "app-logs", "app-schedule-dlq", "cluster-exec", "cluster-hosts",
+        "ingress-access-logs", "network-flow-logs"]
+    assert all(r["protect"] and r["retainOnDelete"] for r in stateful)
+
+
+def test_stage_runs_on_prods_cluster_and_creates_none(stage, prod):
+    for typ in (ECS_CLUSTER, ASG, ALB, VPC, LAUNCH_TEMPLATE):
+        assert not of_type(stage, typ)
+    reference = one(stage, STACK_REFERENCE)
+    assert reference["inputs"]["name"] == "organization/odyssey/prod"
+    for name in ("clusterName", "clusterArn", "capacityProviderName", "httpsListenerArn", "vpcId"):
+        assert stage.outputs[name] == prod.outputs[name]
+    assert stage.outputs["clusterStack"] == "organization/odyssey/prod"
+
+
+def test_stage_on_its_own_cluster():
+    plan = plan_config({"odyssey:cluster": {"minSize": 4}}, stack="stage")
+    assert one(plan, ECS_CLUSTER)["inputs"]["name"] == "odyssey-stage"
+    assert not of_type(plan, STACK_REFERENCE)
+
+
+def test_owner_without_outputs_fails_clearly():
+    with pytest.raises(OwnerNotDeployedError, match="Deploy it first"):
+        plan_config(
+            {"odyssey:clusterStack": "acme/platform/prod"},
+            on_monitor=lambda m: m.mocks.stack_outputs.update({"acme/platform/prod": {}}),
+        )
+
+
+def test_owner_of_another_kind_fails_clearly():
+    with pytest.raises(OwnerNotDeployedError, match="does not export"):
+        check_owner_outputs("acme/other/prod", {"url": "https://example.com"})
+    assert check_owner_outputs("x/y/z", {n: 1 for n in MachineLayerOutputs.output_names() if n != "httpsListenerArn"})
+
+
+def test_owner_missing_from_this_project_fails_the_plan():
+    with pytest.raises(PlanError, match="no stack file Pulumi.qa.yaml"):
+        plan_config({"odyssey:clusterStack": "organization/odyssey/qa"}, stack="dev")
+
+
+def test_a_stack_cannot_own_itself():
+    with pytest.raises(PlanError, match="names itself"):
+        plan_config({"odyssey:clusterStack": "organization/odyssey/dev"}, stack="dev")
+
+
+def test_plans_are_the_same_whatever_the_hash_seed(tmp_path):
+    """Two processes with different PYTHONHASHSEED (set iteration order) must write the same plan."""
+    documents = []
+    for seed in ("1", "2"):
+        target = tmp_path / f"plan-{seed}.json"
+        subprocess.run([sys.executable, "-m", "odyssey", "plan", "prod", "--skip-policies", "-q", "--json", str(target)],
+                       cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, check=True, capture_output=True)
+        documents.append(json.loads(target.read_text()))
+    assert documents[0] == documents[1]

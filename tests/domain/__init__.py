@@ -1,0 +1,1 @@
+"""Tests of `domain`, mirroring its layout."""

@@ -1,0 +1,127 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odyssey.domain.routing import (
+    BAND_SIZE,
+    SLOT_SIZE,
+    SLOTS,
+    Route,
+    allocate_priorities,
+    literal_prefix,
+    preferred_offset,
+    slot_range,
+    tier_size,
+)
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=30)
+paths = st.text(alphabet="abc/", min_size=0, max_size=30).map(lambda p: f"/{p}*")
+hosts = st.sampled_from(["h.example.com", "*.example.com", "api.example.com"])
+route_sets = st.dictionaries(names, st.tuples(hosts, st.one_of(st.none(), paths)), min_size=0, max_size=80).map(
+    lambda d: [Route(name, (host,), (path,) if path else ()) for name, (host, path) in d.items()]
+)
+
+
+@given(st.integers(min_value=1, max_value=SLOTS), route_sets)
+def test_priorities_are_unique_and_inside_the_slot(slot, routes):
+    priorities = allocate_priorities(slot, routes)
+    assert sorted(priorities) == sorted(r.service for r in routes)
+    assert len(set(priorities.values())) == len(routes)
+    assert all(p in slot_range(slot) for p in priorities.values())
+    assert all(1 <= p <= 50_000 for p in priorities.values())
+
+
+@given(route_sets, route_sets)
+def test_two_stacks_in_different_slots_never_collide(prod, stage):
+    assert not set(allocate_priorities(1, prod).values()) & set(allocate_priorities(2, stage).values())
+
+
+@given(route_sets, st.randoms())
+def test_priorities_do_not_depend_on_order(routes, random):
+    shuffled = list(routes)
+    random.shuffle(shuffled)
+    assert allocate_priorities(3, routes) == allocate_priorities(3, shuffled)
+
+
+@given(route_sets)
+def test_host_and_path_rules_come_before_host_only_rules(routes):
+    priorities = allocate_priorities(1, routes)
+    specific = [priorities[r.service] for r in routes if r.paths]
+    general = [priorities[r.service] for r in routes if not r.paths]
+    if specific and general:
+        assert max(specific) < min(general)
+
+
+@given(route_sets)
+def test_more_specific_rules_are_matched_first(routes):
+    priorities = allocate_priorities(1, routes)
+    for a in routes:
+        for b in routes:
+            if a.paths and b.paths:
+                shortest = [min(len(literal_prefix(p)) for p in r.paths) for r in (a, b)]
+                if min(shortest[0], 24) > min(shortest[1], 24):
+                    assert priorities[a.service] < priorities[b.service], (a, b)
+            if not a.paths and not b.paths and "*" not in a.hosts[0] and "*" in b.hosts[0]:
+                assert priorities[a.service] < priorities[b.service]
+
+
+@given(route_sets, names)
+def test_adding_a_service_moves_no_other_unless_it_takes_their_hash_slot(routes, newcomer):
+    if newcomer in {r.service for r in routes}:
+        return
+    before = allocate_priorities(1, routes)
+    new = Route(newcomer, ("h.example.com",))
+    after = allocate_priorities(1, [*routes, new])
+    moved = {s for s in before if before[s] != after[s]}
+    if moved:
+        # Only a collision on the newcomer's preferred value can move anyone.
+        preferred = slot_range(1).start + BAND_SIZE + preferred_offset(newcomer, tier_size(1))
+        assert preferred in before.values()
+
+
+def test_exact_priorities_are_stable():
+    routes = [Route("web", ("www.example.com",)), Route("api", ("www.example.com",), ("/api/*",)),
+              Route("reports", ("www.example.com",), ("/api/reports/*",)), Route("main", ("*.example.com",))]
+    path_tier = tier_size(0)
+    assert allocate_priorities(1, routes) == {
+        "reports": 1 + (24 - 13) * path_tier + preferred_offset("reports", path_tier),
+        "api": 1 + (24 - 5) * path_tier + preferred_offset("api", path_tier),
+        "web": 1 + BAND_SIZE + preferred_offset("web", tier_size(1)),
+        "main": 1 + BAND_SIZE + tier_size(1) + preferred_offset("main", tier_size(1)),
+    }
+    priorities = allocate_priorities(1, routes)
+    assert priorities["reports"] < priorities["api"] < priorities["web"] < priorities["main"]
+    assert {s: p - priorities[s] for s, p in allocate_priorities(2, routes).items()} == dict.fromkeys(priorities, SLOT_SIZE)
+
+
+def test_a_full_tier_is_refused_with_a_reason():
+    crowded = [Route(f"svc-{i}", ("h.example.com",), ("/abcd/*",)) for i in range(tier_size(0) + 1)]
+    with pytest.raises(ValueError, match="more than 100 routes of the same specificity"):
+        allocate_priorities(1, crowded)
+
+
+def test_collisions_probe_upward_in_name_order():
+    # Find two names with the same preferred offset to exercise probing.
+    seen = {}
+    for i in range(100_000):
+        name = f"svc{i}"
+        offset = preferred_offset(name, tier_size(1))
+        if offset in seen:
+            first, second = sorted([seen[offset], name])
+            break
+        seen[offset] = name
+    priorities = allocate_priorities(1, [Route(second, ("h",)), Route(first, ("h",))])
+    band_start = slot_range(1).start + BAND_SIZE
+    assert priorities[first] == band_start + preferred_offset(first, tier_size(1))
+    assert priorities[second] == band_start + (preferred_offset(first, tier_size(1)) + 1) % tier_size(1)
+
+
+@pytest.mark.parametrize("slot", [0, 11, -1])
+def test_slots_outside_the_listener_are_refused(slot):
+    with pytest.raises(ValueError, match="outside 1-10"):
+        allocate_priorities(slot, [])
+
+
+def test_duplicate_services_are_refused():
+    with pytest.raises(ValueError, match="only one route"):
+        allocate_priorities(1, [Route("web", ("a",)), Route("web", ("b",))])

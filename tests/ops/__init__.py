@@ -1,0 +1,1 @@
+"""Tests of `ops`, mirroring its layout."""

@@ -1,0 +1,165 @@
+"""The operator commands through typer's test runner: the live cluster is moto, the engine a stand-in workspace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+import odyssey.ops.live.automation
+from odyssey.ops.cli import EXIT_BROKEN, EXIT_CONFIG, EXIT_POLICY, app
+from tests.ops.aws_fixtures import (
+    CLUSTER,
+    GROUP,
+    REGION,
+    add_service,
+    build_cluster,
+    register_revision,
+    start_deployment,
+)
+from tests.ops.test_automation import IMAGE, Workspace, policy_event
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"region": REGION, "clusterName": CLUSTER, "autoScalingGroupName": GROUP,
+                                "serviceNames": {"api": "prod-api"}}))
+    return str(path)
+
+
+@pytest.fixture
+def workspace(monkeypatch):
+    """The stand-in workspace (tests/test_automation.py) in place of the real Pulumi CLI."""
+    stand_in = Workspace()
+    monkeypatch.setattr(odyssey.ops.live.automation, "_select_stack", lambda stack, project_dir: stand_in)
+    return stand_in
+
+
+def test_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    for command in ("plan", "preview", "up", "deploy", "status", "cycle-audit", "shell"):
+        assert command in result.output
+
+
+def test_status_table_and_json(outputs, monkeypatch):
+    with mock_aws():
+        build_cluster(nodes=6, old=1)
+        add_service("prod-api", desired=2, running=1, monkeypatch=monkeypatch)
+        table = runner.invoke(app, ["status", "prod", "--outputs", outputs])
+        document = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--json"])
+    assert table.exit_code == 0, table.output
+    assert "prod-api" in table.output and "per AZ: us-east-1a 2, us-east-1b 2, us-east-1c 2" in table.output
+    state = json.loads(document.output)
+    assert state["cluster"] == CLUSTER and len(state["nodes"]) == 6
+    assert state["services"][0]["rollout_state"] == "IN_PROGRESS"
+
+
+def test_cycle_audit_exit_codes(outputs):
+    with mock_aws():
+        build_cluster(nodes=6)
+        healthy = runner.invoke(app, ["cycle-audit", "prod", "--outputs", outputs, "--json"])
+    with mock_aws():
+        build_cluster(nodes=6, zones="ab")
+        broken = runner.invoke(app, ["cycle-audit", "prod", "--outputs", outputs])
+    assert healthy.exit_code == 0 and json.loads(healthy.output) == {"stack": "prod", "broken": False, "findings": []}
+    assert broken.exit_code == EXIT_BROKEN and "span 2 availability zone(s)" in broken.output
+
+
+def test_status_of_a_missing_cluster_is_a_message_not_a_traceback(outputs):
+    with mock_aws():
+        result = runner.invoke(app, ["status", "prod", "--outputs", outputs])
+    assert result.exit_code == EXIT_CONFIG
+    assert "cluster odyssey-prod not found" in result.output and "Traceback" not in result.output
+
+
+def test_shell_prints_the_session_command(outputs):
+    with mock_aws():
+        placed = build_cluster(nodes=4)
+        result = runner.invoke(app, ["shell", "prod", "--print", "--outputs", outputs])
+    assert result.exit_code == 0
+    assert result.output.startswith("aws ssm start-session --region us-east-1 --target ")
+    assert result.output.split()[-1] in placed
+
+
+def test_outputs_missing_names_are_refused(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"region": REGION}))
+    result = runner.invoke(app, ["status", "prod", "--outputs", str(path)])
+    assert result.exit_code == EXIT_CONFIG and "lack clusterName, autoScalingGroupName" in result.output
+
+
+def test_preview_prints_the_summary_and_fails_on_mandatory_violations(workspace):
+    workspace.events = [policy_event("mandatory")]
+    result = runner.invoke(app, ["preview", "prod"])
+    assert result.exit_code == EXIT_POLICY
+    assert "prod preview: create 3, same 40" in result.output
+    assert "mandatory odyssey-machine-layer/min-instances" in result.output
+
+
+def test_up_passes_without_mandatory_violations(workspace):
+    workspace.events = [policy_event("advisory")]
+    result = runner.invoke(app, ["up", "stage"])
+    assert result.exit_code == 0, result.output
+    assert "stage up: same 42, update 1" in result.output
+
+
+def test_deploy_watches_the_new_rollout_to_completion(workspace, outputs, monkeypatch):
+    with mock_aws():
+        build_cluster()
+        add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        workspace.on_up = lambda: start_deployment("prod-api", register_revision("prod-api", IMAGE), state="COMPLETED",
+                                                   reason="ECS deployment completed.", running=2)
+        result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
+    assert result.exit_code == 0, result.output
+    assert ("set_config", {"key": "odyssey:services.api.image", "value": IMAGE, "path": True}) in workspace.calls
+    assert "prod-api: COMPLETED ECS deployment completed." in result.output
+
+
+def test_deploy_exits_non_zero_when_the_rollout_fails(workspace, outputs, monkeypatch):
+    with mock_aws():
+        build_cluster()
+        add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        workspace.on_up = lambda: start_deployment("prod-api", register_revision("prod-api", IMAGE), state="FAILED",
+                                                   reason="ECS deployment circuit breaker: tasks failed to start.")
+        result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
+    assert result.exit_code == EXIT_BROKEN
+    assert "prod-api: FAILED" in result.output
+
+
+def test_deploy_stopped_by_policy_exits_3(workspace, outputs, monkeypatch):
+    from pulumi.automation._cmd import CommandResult
+    from pulumi.automation.errors import CommandError
+
+    workspace.events = [policy_event("mandatory")]
+    workspace.fail_with = CommandError(CommandResult("", "error: policy violations", 255))
+    with mock_aws():
+        build_cluster()
+        add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+        result = runner.invoke(app, ["deploy", "prod", "api", IMAGE, "--outputs", outputs])
+    assert result.exit_code == EXIT_POLICY
+    assert "mandatory odyssey-machine-layer/min-instances" in result.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["deploy", "prod", "api", "acme/api:latest"], "'latest'"),
+    (["deploy", "prod", "api"], "Missing argument"),
+    (["status"], "Missing argument"),
+    (["cycle-audit", "prod", "--max-lifetime", "3600"], "--max-lifetime"),
+    (["shell", "prod", "--outputs", "/does/not/exist"], "does not exist"),
+])
+def test_bad_arguments(workspace, args, fragment):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output

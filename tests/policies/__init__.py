@@ -1,0 +1,1 @@
+"""Tests of `policies`, mirroring its layout."""
