@@ -29,7 +29,7 @@ import pulumi_aws as aws
 from components.machine.host_daemon import HostDaemon, HostDaemonArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
 from components.shared.log_group import LogGroupArgs, log_group
-from odyssey.config.stack import ClusterConfig
+from odyssey.config.machine import ClusterConfig
 from odyssey.domain.ami import ecs_ami_image_id
 from odyssey.domain.capacity import MIN_HEALTHY_PERCENTAGE, max_healthy_percentage
 from odyssey.domain.iam import assume_role_policy

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from odyssey.config.stack import HostDaemon as HostDaemonConfig
+from odyssey.config.machine import HostDaemon as HostDaemonConfig
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.shared.stateful import stateful_options
-from odyssey.config.stack import LoadBalancerConfig
+from odyssey.config.machine import LoadBalancerConfig
 
 ACCESS_LOG_PREFIX = "alb"
 # Regions that opened before August 2022 deliver ALB access logs from a regional

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components.shared.log_group import LogGroupArgs, log_group
-from odyssey.config.stack import NetworkConfig
+from odyssey.config.machine import NetworkConfig
 from odyssey.domain.iam import allow_policy, assume_role_policy
 from odyssey.domain.placement import check_subnets_in_vpc, choose_availability_zones, zones_of_subnets
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from odyssey.config.stack import ConfigError
+from odyssey.config.base import ConfigError
 from odyssey.domain.placement import PlacementError
 
 app = typer.Typer(

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from odyssey.config.stack import ConfigError
+from odyssey.config.base import ConfigError
 from odyssey.domain.ami import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64
 from tests.plans import (
     ASG,

@@ -4,15 +4,9 @@
 import pytest
 import yaml
 
-from odyssey.config.stack import (
-    ClusterConfig,
-    ConfigError,
-    LoadBalancerConfig,
-    NetworkConfig,
-    StackConfig,
-    parse_stack_config,
-    raw_from_pulumi_config,
-)
+from odyssey.config.base import ConfigError
+from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig
+from odyssey.config.stack import StackConfig, parse_stack_config, raw_from_pulumi_config
 from tests.plans import ROOT
 
 BASE = {"region": "us-east-1", "tags": {"department": "platform", "contact": "ops@example.com"}}
