@@ -32,14 +32,37 @@ class PlanDiff:
         return out
 
 
-def _aliases(resource: dict[str, Any]) -> list[str]:
-    # The mock monitor records aliases as the engine receives them: URN strings, or specs with a urn.
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def child_urn(stack: str, project: str, parent_urn: str | None, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: its type qualified by its parent's, unless the parent is the stack."""
+    qualified = type_
+    if parent_urn:
+        parent_type = parent_urn.split("::")[2]
+        if parent_type != STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def alias_urns(resource: dict[str, Any], stack: str, project: str) -> list[str]:
+    """The URNs a resource's aliases stand for, computed as the engine does.
+
+    The SDK sends an alias as a URN or as a spec whose missing parts default to
+    the resource's own: its name, type, stack, project and parent (an empty
+    ``parentUrn`` without ``noParent`` means "the current parent").
+    """
     found = []
     for alias in resource.get("aliases") or []:
         if isinstance(alias, str):
             found.append(alias)
-        elif isinstance(alias, dict) and alias.get("urn"):
+        elif "urn" in alias:
             found.append(alias["urn"])
+        else:
+            spec = alias.get("spec", {})
+            parent = None if spec.get("noParent") else (spec.get("parentUrn") or resource.get("parent"))
+            found.append(child_urn(spec.get("stack") or stack, spec.get("project") or project, parent,
+                                   spec.get("type") or resource["type"], spec.get("name") or resource["name"]))
     return found
 
 
@@ -54,7 +77,7 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any], compare: tuple[str
         if urn in old:
             previous = old[urn]
         else:
-            alias = next((a for a in _aliases(resource) if a in old), None)
+            alias = next((a for a in alias_urns(resource, after["stack"], after["project"]) if a in old), None)
             if alias is None:
                 diff.created.append(urn)
                 continue
