@@ -7,6 +7,7 @@ from collections import defaultdict
 from odyssey.config.app import DNS_LABEL_MAX, name_problem
 from odyssey.config.base import Problem
 from odyssey.domain.capacity import task_capacity
+from odyssey.domain.quotas import ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE
 from odyssey.domain.routing import Route
 
 SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler
@@ -130,9 +131,6 @@ def _schedules(config, stack: str) -> list[Problem]:
     return problems
 
 
-# AWS: at most three values per rule condition and five per rule.
-CONDITION_VALUES_MAX = 3
-RULE_VALUES_MAX = 5
 
 
 def _routes(config) -> list[Problem]:
@@ -140,12 +138,12 @@ def _routes(config) -> list[Problem]:
     claimed: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name, route in public_routes(config).items():
         too_many = [f"{len(values)} {what}" for what, values in (("hosts", route.hosts), ("paths", route.paths))
-                    if len(values) > CONDITION_VALUES_MAX]
-        if too_many or len(route.hosts) + len(route.paths) > RULE_VALUES_MAX:
+                    if len(values) > ALB_VALUES_PER_CONDITION]
+        if too_many or len(route.hosts) + len(route.paths) > ALB_VALUES_PER_RULE:
             problems.append(Problem(
                 f"odyssey:services.{name}.public",
                 f"routes on {len(route.hosts)} hosts (its own or odyssey:app.defaultHosts) and {len(route.paths)} "
-                f"paths; an ALB rule takes at most {CONDITION_VALUES_MAX} of each and {RULE_VALUES_MAX} in all",
+                f"paths; an ALB rule takes at most {ALB_VALUES_PER_CONDITION} of each and {ALB_VALUES_PER_RULE} in all",
                 f'odyssey:services.{name}.public: {{"hosts": ["www.example.com"], "paths": ["/{name}/*"]}}',
             ))
         if not route.hosts:

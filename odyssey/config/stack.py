@@ -24,12 +24,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
 from odyssey.config.base import ConfigError, Model, Problem
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig, Tags
+from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
-# CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -66,8 +64,8 @@ class StackConfig(Model):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"is {value}; CloudWatch Logs accepts {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        if value not in CLOUDWATCH_LOG_RETENTION_DAYS:
+            raise ValueError(f"is {value}; CloudWatch Logs accepts {', '.join(map(str, CLOUDWATCH_LOG_RETENTION_DAYS))}")
         return value
 
     @property

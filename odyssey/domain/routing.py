@@ -27,7 +27,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-MAX_PRIORITY = 50_000
+from odyssey.domain.quotas import ALB_RULE_PRIORITY_MAX as MAX_PRIORITY
+
 SLOT_SIZE = 5_000
 SLOTS = MAX_PRIORITY // SLOT_SIZE
 BAND_SIZE = SLOT_SIZE // 2

@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-# EC2 rejects user data above 16 KiB before base64 encoding.
-USER_DATA_MAX_BYTES = 16 * 1024
+from odyssey.domain.quotas import EC2_USER_DATA_BYTES_MAX
+
+USER_DATA_MAX_BYTES = EC2_USER_DATA_BYTES_MAX
 
 ECS_CONFIG_KEY = re.compile(r"^ECS_[A-Z0-9_]+$")
 SYSCTL_KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_-]+)+$")

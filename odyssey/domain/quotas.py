@@ -1,0 +1,40 @@
+"""AWS quotas and limits the design depends on, each with the AWS document it comes from.
+
+One place: the decisions, the config checks and the policy pack's parameters
+read these names. Adjustable quotas hold AWS's default; an account with a
+raised quota says so in its config where a setting exists for it.
+"""
+
+from __future__ import annotations
+
+# "Quotas for your Application Load Balancers", Elastic Load Balancing User Guide
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+ALB_TARGET_GROUPS_PER_LOAD_BALANCER = 100  # not adjustable
+ALB_RULES_PER_LOAD_BALANCER = 100  # default, adjustable; the listeners' default rules do not count
+ALB_TARGETS_PER_LOAD_BALANCER = 1_000  # default, adjustable
+ALB_LISTENERS_PER_LOAD_BALANCER = 50
+ALB_CERTIFICATES_PER_LOAD_BALANCER = 25  # not counting the default certificate
+ALB_CONDITION_WILDCARDS_PER_RULE = 5
+ALB_TARGET_GROUPS_PER_ACTION = 5
+ALB_LOAD_BALANCERS_PER_REGION = 50  # default, adjustable
+
+# "Listener rules for your Application Load Balancer", Elastic Load Balancing User Guide
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html
+# "You can specify up to three comparison strings per condition and up to five per rule."
+ALB_VALUES_PER_CONDITION = 3
+ALB_VALUES_PER_RULE = 5
+# CreateRule, Elastic Load Balancing API Reference: Priority, "Valid Range: Minimum value of 1. Maximum 50000."
+ALB_RULE_PRIORITY_MAX = 50_000
+# "Condition types for listener rules": host header and path pattern values are at most 128 characters.
+ALB_CONDITION_VALUE_LENGTH_MAX = 128
+
+# "Amazon ECS service quotas", Amazon ECS Developer Guide
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+ECS_CONTAINER_INSTANCES_PER_CLUSTER = 5_000
+
+# "Instance user data", Amazon EC2 User Guide: "limited to 16 KB, in raw form, before it is base64-encoded".
+EC2_USER_DATA_BYTES_MAX = 16 * 1024
+
+# PutRetentionPolicy, Amazon CloudWatch Logs API Reference: retentionInDays "Valid Values".
+CLOUDWATCH_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                                 2557, 2922, 3288, 3653)
