@@ -112,7 +112,8 @@ def default_text(field: FieldInfo) -> str:
         return "unset"
     if isinstance(default, BaseModel):
         # A model default is the model of an empty object: every key below at its own default.
-        assert default == type(default).model_validate({}), f"{type(default).__name__} default is not {{}}"
+        if default != type(default).model_validate({}):
+            raise ValueError(f"a {type(default).__name__} default other than {{}} has no stack-file form here")
         return _code({})
     return _code(default)
 
