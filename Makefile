@@ -2,6 +2,7 @@
 #   make plan [STACK=prod]   the offline plan of a stack (no AWS account, no Pulumi CLI)
 #   make test                the full test suite
 #   make bench               the plan-scale benchmark (not a test; prints figures and ratios)
+#   make docs                regenerate README.md's config reference and Pulumi.yaml's declarations
 # Each sets up .venv from the pinned requirements first (once; again when they change).
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= prod
 STAMP  := $(VENV)/.installed
 
-.PHONY: plan test bench venv clean
+.PHONY: plan test bench docs venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/plan_scale.py
+
+# From the models in odyssey/config/; tests/config/test_reference.py fails while they are stale.
+docs: $(STAMP)
+	$(PY) -m odyssey.config.reference --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -39,6 +39,19 @@ EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecu
 
 @dataclass(frozen=True)
 class AppStackArgs:
+    """Inputs of ``AppStack``.
+
+    Attributes:
+        config: the whole stack configuration; the stack reads ``app``, ``services``, ``schedules``, the region,
+            log retention and ``protectStatefulResources``.
+        project: the Pulumi project, part of the log group, namespace and task family names.
+        stack: the Pulumi stack, which prefixes every ECS service name (``<stack>-<service>``).
+        machine: the machine layer's outputs (this stack's own, or the owner's through a StackReference): cluster,
+            capacity provider, VPC, listeners.
+        listener_slot: this stack's slot (1-10) of rule priorities on the shared listener, from the owner's
+            ``odyssey:cluster.applicationStacks``.
+    """
+
     config: StackConfig
     project: str
     stack: str

@@ -24,6 +24,15 @@ from odyssey.domain.iam import statements_policy
 
 @dataclass(frozen=True)
 class EventStreamArgs:
+    """Inputs of ``EventStream``.
+
+    Attributes:
+        shared: the stack's project, stack, region, cluster and SNS topic, which the EventBridge rules match on
+            and send to.
+        log_retention_days: retention of the audit log group, a CloudWatch Logs retention value.
+        protect_logs: protect and retain the audit log group (``odyssey:protectStatefulResources``).
+    """
+
     shared: AppShared
     log_retention_days: int
     protect_logs: bool

@@ -24,6 +24,16 @@ from odyssey.domain.iam import service_trust_policy, statements_policy
 
 @dataclass(frozen=True)
 class ScheduledTaskArgs:
+    """Inputs of ``ScheduledTask``.
+
+    Attributes:
+        schedule_name: the schedule's key in ``odyssey:schedules``; with the stack, the EventBridge Scheduler
+            schedule's name.
+        config: the schedule's settings: expression, time zone, command, retries, event age, state.
+        shared: what every task of the stack uses: cluster, capacity provider, execution role, dead-letter queue.
+        service: the service whose task definition and task role each run uses.
+    """
+
     schedule_name: str
     config: ScheduleConfig
     shared: AppShared

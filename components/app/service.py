@@ -31,6 +31,17 @@ ALARM_PERIOD_SECONDS = 60
 
 @dataclass(frozen=True)
 class ServiceArgs:
+    """Inputs of ``Service``.
+
+    Attributes:
+        service_name: the service's key in ``odyssey:services``: its container's name, its Cloud Map name and,
+            with the stack, its ECS service name.
+        config: the service's settings (image, CPU, memory, port, routing, scaling, secrets, ...).
+        shared: what every service of the stack uses: cluster, namespace, log group, topic, execution role.
+        route: the hosts and paths of its rule on the shared listener; None when the service is not public.
+        priority: the rule's priority within the stack's slot; None when the service is not public.
+    """
+
     service_name: str
     config: ServiceConfig
     shared: AppShared

@@ -57,6 +57,25 @@ ASG_METRICS = [
 
 @dataclass(frozen=True)
 class SharedClusterArgs:
+    """Inputs of ``SharedCluster``.
+
+    Attributes:
+        config: ``odyssey:cluster``: instance type, group size, instance lifetime, root volume, capacity target,
+            ECS agent settings, sysctls, host daemons and the alarm email.
+        region: region of the cluster; the host daemons' awslogs driver writes there.
+        cluster_name: name of the ECS cluster, which the instances' user data joins (``ECS_CLUSTER``).
+        vpc_id: VPC of the instances' security group.
+        private_subnet_ids: subnets the Auto Scaling group launches instances in (its VPC zone identifiers).
+        load_balancer_security_group_id: the shared ALB's security group, the only source admitted to the
+            instances' dynamic host ports (32768-65535); its egress rule to them is created here.
+        exec_log_group_name: name of the log group of ECS Exec sessions (the cluster's execute-command logging).
+        host_log_group_name: name of the log group the host daemons log to.
+        log_retention_days: retention of both log groups, a CloudWatch Logs retention value.
+        protect_logs: protect and retain both log groups (``odyssey:protectStatefulResources``).
+        instance_tags: tags for the instances (propagated by the Auto Scaling group), their volumes and network
+            interfaces (the launch template), which the provider's default tags do not reach. Default: none.
+    """
+
     config: ClusterConfig
     region: str
     cluster_name: str

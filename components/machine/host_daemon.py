@@ -20,6 +20,17 @@ from odyssey.config.machine import HostDaemon as HostDaemonConfig
 
 @dataclass(frozen=True)
 class HostDaemonArgs:
+    """Inputs of ``HostDaemon``.
+
+    Attributes:
+        daemon_name: name of the daemon (a key of ``odyssey:cluster.daemons``): its container's name and its
+            log streams' prefix.
+        config: the daemon's settings: pinned image, CPU units, memory limit, command and environment.
+        cluster_arn: ARN of the ECS cluster the DAEMON service runs one task on per instance.
+        log_group_name: name of the log group the container's awslogs driver writes to (the hosts' group).
+        region: region of that log group.
+    """
+
     daemon_name: str
     config: HostDaemonConfig
     cluster_arn: pulumi.Input[str]

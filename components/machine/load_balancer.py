@@ -42,6 +42,19 @@ FIXED_404 = aws.lb.ListenerDefaultActionArgs(
 
 @dataclass(frozen=True)
 class SharedLoadBalancerArgs:
+    """Inputs of ``SharedLoadBalancer``.
+
+    Attributes:
+        config: ``odyssey:loadBalancer``: certificate, TLS policy, deletion protection, idle timeout, access-log
+            expiry and the CIDR blocks admitted on 80 and 443.
+        load_balancer_name: name of the ALB (at most 32 letters, digits and hyphens, an ELB limit).
+        region: region of the ALB; it picks the regional ELB account allowed to write access logs to the bucket.
+        vpc_id: VPC of the ALB's security group.
+        public_subnet_ids: subnets the internet-facing ALB is placed in, in at least two availability zones.
+        protect_logs: protect and retain the access-log bucket, and keep S3 from emptying it on delete
+            (``odyssey:protectStatefulResources``).
+    """
+
     config: LoadBalancerConfig
     load_balancer_name: str
     region: str

@@ -54,6 +54,17 @@ def resolve_placement(config: NetworkConfig, invoke_opts: pulumi.InvokeOptions |
 
 @dataclass(frozen=True)
 class NetworkArgs:
+    """Inputs of ``Network``.
+
+    Attributes:
+        config: ``odyssey:network``: the new VPC's CIDR block, zones and NAT gateways, or an existing VPC.
+        placement: the availability zones the subnets span, resolved (and checked to be at least 3) by
+            ``resolve_placement`` before anything registers.
+        flow_log_group_name: name of the CloudWatch Logs group the VPC flow log (all traffic) is delivered to.
+        log_retention_days: retention of the flow-log group, a CloudWatch Logs retention value.
+        protect_logs: protect and retain the flow-log group (``odyssey:protectStatefulResources``).
+    """
+
     config: NetworkConfig
     placement: Placement
     flow_log_group_name: str

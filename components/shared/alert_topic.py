@@ -12,6 +12,15 @@ from odyssey.domain.iam import alert_key_policy, topic_publish_policy
 
 @dataclass(frozen=True)
 class AlertTopicArgs:
+    """Inputs of ``AlertTopic``.
+
+    Attributes:
+        description: what the topic carries; the KMS key's description and the topic's display name (first 100
+            characters, the SNS limit).
+        email: email address to subscribe; the subscription stays pending until confirmed. Default: none.
+        https: HTTPS endpoint to subscribe, such as a chat webhook. Default: none.
+    """
+
     description: str
     email: str | None = None
     https: str | None = None

@@ -12,6 +12,14 @@ from components.shared.stateful import stateful_options
 
 @dataclass(frozen=True)
 class LogGroupArgs:
+    """Inputs of ``log_group``.
+
+    Attributes:
+        log_group_name: name of the CloudWatch Logs group, fixed so services and operators can find it.
+        retention_days: how long its events are kept, a CloudWatch Logs retention value.
+        protect: protect and retain the group, so no destroy or refactor deletes its logs.
+    """
+
     log_group_name: str
     retention_days: int
     protect: bool

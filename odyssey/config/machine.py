@@ -39,9 +39,23 @@ TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:@]{1,128}$")
 class Tags(Model):
     """Billing tags put on every resource through the provider's default tags (002's X-Dept and X-Contact)."""
 
-    department: str = Field(min_length=1, max_length=256, examples=["platform"])
-    contact: Email = Field(examples=["platform-team@example.com"])
-    extra: dict[str, Setting] = Field(default_factory=dict, examples=[{"CostCenter": "cc-1234"}])
+    department: str = Field(
+        min_length=1, max_length=256, examples=["platform"],
+        description="Value of the `BillingDepartment` tag the AWS provider's default tags put on every resource, "
+        "with `BillingContact`, `Project`, `Stack` and `ManagedBy`, so Cost Explorer splits the bill by "
+        "department. At most 256 characters (an AWS tag value).",
+    )
+    contact: Email = Field(
+        examples=["platform-team@example.com"],
+        description="Value of the `BillingContact` tag on every resource: the email address to ask about a "
+        "resource's cost or owner.",
+    )
+    extra: dict[str, Setting] = Field(
+        default_factory=dict, examples=[{"CostCenter": "cc-1234"}],
+        description="More tags for every resource, key to value. Keys are 1-128 letters, digits and "
+        "`+ - = . _ : @` (instances expose their tags in instance metadata, which allows no spaces or `/`) and "
+        "may not start with `aws:`; values are at most 256 characters.",
+    )
 
     @field_validator("extra")
     @classmethod
@@ -60,9 +74,22 @@ class Tags(Model):
 class ExistingVpc(Model):
     """A VPC made elsewhere. Its subnets' AZs are looked up and must span at least 3."""
 
-    vpc_id: str = Field(examples=["vpc-0a1b2c3d4e5f67890"])
-    private_subnet_ids: list[str] = Field(min_length=3, examples=[["subnet-0a1b2c3d", "subnet-1a2b3c4d", "subnet-2a3b4c5d"]])
-    public_subnet_ids: list[str] = Field(min_length=2, examples=[["subnet-3a4b5c6d", "subnet-4a5b6c7d", "subnet-5a6b7c8d"]])
+    vpc_id: str = Field(
+        examples=["vpc-0a1b2c3d4e5f67890"],
+        description="ID of the VPC to run in. Every listed subnet is looked up before anything registers and must "
+        "belong to it.",
+    )
+    private_subnet_ids: list[str] = Field(
+        min_length=3, examples=[["subnet-0a1b2c3d", "subnet-1a2b3c4d", "subnet-2a3b4c5d"]],
+        description="Subnets the container instances launch in (the Auto Scaling group's VPC zone identifiers), "
+        "in at least 3 availability zones. They need a route to a NAT gateway: the ECS agent, ECR and SSM are "
+        "reached through it, since instances get no public IP.",
+    )
+    public_subnet_ids: list[str] = Field(
+        min_length=2, examples=[["subnet-3a4b5c6d", "subnet-4a5b6c7d", "subnet-5a6b7c8d"]],
+        description="Subnets the internet-facing ALB is placed in, with a route to an internet gateway, in at "
+        "least 2 availability zones (an Application Load Balancer needs two).",
+    )
 
     @field_validator("vpc_id")
     @classmethod
@@ -85,11 +112,32 @@ class ExistingVpc(Model):
 class NetworkConfig(Model):
     """The VPC the cluster runs in: a new awsx VPC, or an existing one."""
 
-    cidr_block: str = Field("10.0.0.0/16", examples=["10.20.0.0/16"])
-    availability_zones: list[str] | None = Field(None, examples=[["us-east-1a", "us-east-1b", "us-east-1c"]])
+    cidr_block: str = Field(
+        "10.0.0.0/16", examples=["10.20.0.0/16"],
+        description="IPv4 CIDR block of the new VPC, /16 to /24, so a public and a private subnet fit in every "
+        "zone. Default: a /16, room for 65,536 addresses. Only for a new VPC (not with `existing`).",
+    )
+    availability_zones: list[str] | None = Field(
+        None, examples=[["us-east-1a", "us-east-1b", "us-east-1c"]],
+        description="Availability zones of the new VPC's subnets: at least 3 distinct zones of the region, the "
+        "organisation's minimum for the cluster. Unset: the region's first 3 available zones. Only for a new VPC.",
+    )
     # No "None": nodes live in private subnets and reach ECS, ECR and SSM through NAT.
-    nat_gateways: Literal["OnePerAz", "Single"] = Field("OnePerAz", examples=["OnePerAz"])
-    existing: ExistingVpc | None = None
+    nat_gateways: Literal["OnePerAz", "Single"] = Field(
+        "OnePerAz", examples=["OnePerAz"],
+        description="NAT gateways of the new VPC: `OnePerAz` (each zone keeps its outbound path when another zone "
+        "fails) or `Single` (cheaper, one zone's outage cuts every node off). Not `None`: nodes live in private "
+        "subnets and reach ECS, ECR and SSM through NAT. Only for a new VPC.",
+    )
+    existing: ExistingVpc | None = Field(
+        None,
+        examples=[{"vpcId": "vpc-0a1b2c3d4e5f67890",
+                   "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a2b3c4d", "subnet-2a3b4c5d"],
+                   "publicSubnetIds": ["subnet-3a4b5c6d", "subnet-4a5b6c7d", "subnet-5a6b7c8d"]}],
+        description="A VPC made elsewhere, to run in instead of creating one; its subnets are looked up: all "
+        "must be in that VPC, the private ones in at least 3 zones, the public ones in at least 2. Unset: Odyssey "
+        "creates an awsx VPC.",
+    )
 
     @field_validator("cidr_block")
     @classmethod
@@ -121,11 +169,30 @@ class NetworkConfig(Model):
 class HostDaemon(Model):
     """One container on every instance, run as an ECS service with the DAEMON strategy."""
 
-    image: str = Field(examples=[IMAGE_EXAMPLE])
-    cpu: int = Field(0, ge=0, le=10240, examples=[128])
-    memory: int = Field(ge=6, le=1_048_576, examples=[256])
-    command: list[str] = Field(default_factory=list, examples=[["--config", "/etc/agent.yaml"]])
-    environment: dict[str, Setting] = Field(default_factory=dict, examples=[{"LOG_LEVEL": "info"}])
+    image: str = Field(
+        examples=[IMAGE_EXAMPLE],
+        description="Container image, pinned by tag (`repo:tag`, never `latest`) or digest (`repo@sha256:...`), "
+        "so every instance runs the same version.",
+    )
+    cpu: int = Field(
+        0, ge=0, le=10240, examples=[128],
+        description="CPU units reserved for the container on each instance (1,024 is one vCPU). Default 0: no "
+        "reservation; the container shares the CPU left over.",
+    )
+    memory: int = Field(
+        ge=6, le=1_048_576, examples=[256],
+        description="Hard memory limit of the container in MiB; Docker kills it above this. ECS reserves it on "
+        "every instance, so it counts against what services can use. Docker needs at least 6.",
+    )
+    command: list[str] = Field(
+        default_factory=list, examples=[["--config", "/etc/agent.yaml"]],
+        description="Command passed to the container, overriding the image's `CMD`. Empty: the image's own.",
+    )
+    environment: dict[str, Setting] = Field(
+        default_factory=dict, examples=[{"LOG_LEVEL": "info"}],
+        description="Environment variables of the container, name to value, in plain text in the task "
+        "definition (no secrets here).",
+    )
 
     @field_validator("image")
     @classmethod
@@ -141,21 +208,89 @@ class HostDaemon(Model):
 class ClusterConfig(Model):
     """The shared ECS cluster: one homogeneous Auto Scaling group on the ECS-optimized AMI."""
 
-    instance_type: str = Field("m7i.large", examples=["m7i.large"])
-    min_size: int = Field(4, ge=0, examples=[4])
-    max_size: int = Field(12, ge=1, examples=[12])
-    max_instance_lifetime_seconds: int = Field(LIFETIME_MIN_SECONDS, examples=[LIFETIME_MIN_SECONDS])
-    root_volume_gib: int = Field(30, ge=30, le=16384, examples=[30])
-    target_capacity_percent: int = Field(90, ge=1, le=100, examples=[90])
-    container_stop_timeout_seconds: int = Field(30, ge=1, le=600, examples=[30])
-    task_cleanup_wait_minutes: int = Field(60, ge=1, examples=[60])
-    image_cleanup_interval_minutes: int = Field(30, ge=10, examples=[30])
-    image_minimum_cleanup_age_minutes: int = Field(60, ge=1, examples=[60])
-    ecs_config: dict[str, Setting] = Field(default_factory=dict, examples=[{"ECS_RESERVED_MEMORY": "256"}])
-    sysctls: dict[str, Setting] = Field(default_factory=dict, examples=[{"vm.max_map_count": "262144"}])
-    daemons: dict[str, HostDaemon] = Field(default_factory=dict)
-    application_stacks: dict[str, int] = Field(default_factory=dict, examples=[{"prod": 1, "stage": 2}])
-    alarm_email: Email | None = Field(None, examples=["platform-team@example.com"])
+    instance_type: str = Field(
+        "m7i.large", examples=["m7i.large"],
+        description="EC2 instance type of every container instance. One type, so every node is the same size "
+        "(the policy pack's `homogeneous-nodes`); Graviton types get the arm64 ECS-optimized AMI. Default: a "
+        "general-purpose type with 2 vCPUs and 8 GiB.",
+    )
+    min_size: int = Field(
+        4, ge=0, examples=[4],
+        description="Minimum size of the Auto Scaling group. Default 4: the organisation's minimum, which the "
+        "policy pack's `min-instances` enforces.",
+    )
+    max_size: int = Field(
+        12, ge=1, examples=[12],
+        description="Maximum size of the Auto Scaling group, at least `minSize`; the capacity provider's managed "
+        "scaling moves the desired count between the two. Default: three times the minimum.",
+    )
+    max_instance_lifetime_seconds: int = Field(
+        LIFETIME_MIN_SECONDS, examples=[LIFETIME_MIN_SECONDS],
+        description="Maximum instance lifetime of the Auto Scaling group: older instances are replaced, launch "
+        "before terminate, each new one booting the latest ECS-optimized AMI. AWS accepts 0 (never) or "
+        "86,400-31,536,000 seconds; default one day, the organisation's daily cycling (policy `daily-cycling`).",
+    )
+    root_volume_gib: int = Field(
+        30, ge=30, le=16384, examples=[30],
+        description="Size in GiB of each instance's root EBS volume: encrypted gp3, deleted on termination (nodes "
+        "keep no state). At least 30, the ECS-optimized AMI's own root volume; at most 16,384, the gp3 maximum.",
+    )
+    target_capacity_percent: int = Field(
+        90, ge=1, le=100, examples=[90],
+        description="Target capacity of the ECS capacity provider's managed scaling: the share of instances "
+        "ECS keeps running tasks (1-100). Below 100 keeps spare instances, so a deploy's new tasks place without "
+        "waiting for an instance to launch.",
+    )
+    container_stop_timeout_seconds: int = Field(
+        30, ge=1, le=600, examples=[30],
+        description="The ECS agent's `ECS_CONTAINER_STOP_TIMEOUT`: how long a container gets after SIGTERM "
+        "before it is killed when its task stops. Default: the agent's own, 30 s.",
+    )
+    task_cleanup_wait_minutes: int = Field(
+        60, ge=1, examples=[60],
+        description="The ECS agent's `ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION`: how long a stopped task's "
+        "containers stay on the instance before the agent removes them. Default: an hour (the agent's is 3 h), "
+        "to free disk sooner on nodes that live a day.",
+    )
+    image_cleanup_interval_minutes: int = Field(
+        30, ge=10, examples=[30],
+        description="The ECS agent's `ECS_IMAGE_CLEANUP_INTERVAL`: how often the agent removes unused images. At "
+        "least 10 minutes, the agent's minimum; default the agent's own, 30.",
+    )
+    image_minimum_cleanup_age_minutes: int = Field(
+        60, ge=1, examples=[60],
+        description="The ECS agent's `ECS_IMAGE_MINIMUM_CLEANUP_AGE`: how long after it was pulled an image "
+        "may be removed. Default: the agent's own, an hour.",
+    )
+    ecs_config: dict[str, Setting] = Field(
+        default_factory=dict, examples=[{"ECS_RESERVED_MEMORY": "256"}],
+        description="More ECS agent settings for `/etc/ecs/ecs.config`, written by the instances' user data, "
+        "`ECS_*` name to value; not `ECS_CLUSTER` nor the settings above, which Odyssey sets.",
+    )
+    sysctls: dict[str, Setting] = Field(
+        default_factory=dict, examples=[{"vm.max_map_count": "262144"}],
+        description="Kernel parameters every instance sets at boot from its user data, name to value (such as "
+        "`vm.max_map_count` for search engines). Nodes are replaced daily, so this is their only lasting tuning.",
+    )
+    daemons: dict[str, HostDaemon] = Field(
+        default_factory=dict, examples=[{"log-shipper": {"image": "fluent/fluent-bit:3.1.9", "memory": 128}}],
+        description="Host daemons by name (lowercase letters, digits and hyphens, at most 31): one container on "
+        "every instance, each an ECS service with the DAEMON scheduling strategy, such as log shippers and "
+        "monitoring agents. They log to the hosts' log group.",
+    )
+    application_stacks: dict[str, int] = Field(
+        default_factory=dict, examples=[{"prod": 1, "stage": 2}],
+        description="On the owning stack: the application stacks allowed on this cluster, each with its slot "
+        "(1-10) of 5,000 rule priorities on the shared listener, so two stacks' rules cannot collide. Never "
+        "reuse or renumber a slot in use. Names may not prefix one another (`prod`, `prod-eu`): `<stack>-` "
+        "prefixes the ECS service names the event stream matches. Empty: this stack alone, in slot 1.",
+    )
+    alarm_email: Email | None = Field(
+        None, examples=["platform-team@example.com"],
+        description="Email address subscribed to the cluster's alarm topic: CPU or memory reservation above 85% "
+        "for 15 minutes, when the next deploy (which runs a service twice for a while) may not fit. Unset: the "
+        "topic has no subscriber.",
+    )
 
     @field_validator("application_stacks")
     @classmethod
@@ -237,13 +372,37 @@ class LoadBalancerConfig(Model):
     """The one Application Load Balancer every service on the cluster shares."""
 
     certificate_arn: str | None = Field(
-        None, examples=["arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"]
+        None, examples=["arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"],
+        description="ARN of the ACM certificate (a wildcard one covers every service's host) of the HTTPS "
+        "listener on 443, in the stack's region; HTTP on 80 then only redirects to HTTPS. Unset: plain HTTP only, "
+        "with a warning.",
     )
-    ssl_policy: str = Field(RECOMMENDED_TLS_POLICY, examples=[RECOMMENDED_TLS_POLICY])
-    deletion_protection: bool = Field(True, examples=[True])
-    idle_timeout_seconds: int = Field(60, ge=1, le=4000, examples=[60])
-    access_log_expiration_days: int = Field(90, ge=1, examples=[90])
-    ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1, examples=[["0.0.0.0/0"]])
+    ssl_policy: str = Field(
+        RECOMMENDED_TLS_POLICY, examples=[RECOMMENDED_TLS_POLICY],
+        description="Security policy of the HTTPS listener: the TLS versions and ciphers it negotiates. One of the "
+        "TLS 1.2/1.3 policies in `policies/rules/tls.py` (the policy pack checks the same list); default: the "
+        "one AWS recommends.",
+    )
+    deletion_protection: bool = Field(
+        True, examples=[True],
+        description="Deletion protection of the ALB: AWS refuses to delete it until this is turned off, since "
+        "every service of every stack is reached through it.",
+    )
+    idle_timeout_seconds: int = Field(
+        60, ge=1, le=4000, examples=[60],
+        description="Idle timeout of the ALB: how long a connection may carry no data before the ALB closes it "
+        "(1-4,000). Default: the AWS default.",
+    )
+    access_log_expiration_days: int = Field(
+        90, ge=1, examples=[90],
+        description="Days after which the ALB's access logs expire from their S3 bucket (a lifecycle rule). "
+        "Default: 90, a quarter to look back on.",
+    )
+    ingress_cidrs: list[str] = Field(
+        default_factory=lambda: ["0.0.0.0/0"], min_length=1, examples=[["0.0.0.0/0"]],
+        description="IPv4 CIDR blocks the ALB's security group admits on ports 80 and 443. Default: the whole "
+        "internet, for public services.",
+    )
 
     @field_validator("certificate_arn")
     @classmethod

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
 from odyssey.config.base import ConfigError, Model, Problem
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig, Tags
+from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
 NAMESPACE = "odyssey"
@@ -35,17 +36,64 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 class StackConfig(Model):
     """Everything one stack is configured with."""
 
-    region: str = Field(examples=["us-east-1"])
-    tags: Tags
-    cluster_stack: str | None = Field(None, examples=["acme/odyssey/prod"])
-    network: NetworkConfig | None = None
-    cluster: ClusterConfig | None = None
-    load_balancer: LoadBalancerConfig | None = None
-    log_retention_days: int = Field(30, examples=[30])
-    protect_stateful_resources: bool = Field(True, examples=[True])
-    app: AppConfig = Field(default_factory=AppConfig)
-    services: dict[str, ServiceConfig] = Field(default_factory=dict)
-    schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
+    region: str = Field(
+        examples=["us-east-1"],
+        description="AWS region of every resource (the AWS provider's own setting, hence not `odyssey:`).",
+    )
+    tags: Tags = Field(
+        examples=[{"department": "platform", "contact": "platform-team@example.com"}],
+        description="Billing tags on every resource, through the AWS provider's default tags.",
+    )
+    cluster_stack: str | None = Field(
+        None, examples=["acme/odyssey/prod"],
+        description="Fully qualified name `<org>/<project>/<stack>` of the stack that owns the cluster this stack "
+        "runs on; its outputs are read through a StackReference. Unset: this stack owns a cluster. Cannot be "
+        "combined with `network`, `cluster` or `loadBalancer`.",
+    )
+    network: NetworkConfig | None = Field(
+        None, examples=[{"cidrBlock": "10.20.0.0/16"}],
+        description="The VPC of the cluster this stack owns. Unset: a new VPC with the defaults below.",
+    )
+    cluster: ClusterConfig | None = Field(
+        None, examples=[{"instanceType": "m7i.large", "minSize": 4, "maxSize": 12}],
+        description="The ECS cluster this stack owns and its Auto Scaling group of container instances. Unset: "
+        "the defaults below.",
+    )
+    load_balancer: LoadBalancerConfig | None = Field(
+        None,
+        examples=[{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/"
+                                     "0a1b2c3d-4e5f-6789-abcd-ef0123456789"}],
+        description="The Application Load Balancer every service on the cluster shares. Unset: the defaults "
+        "below (plain HTTP without a certificate).",
+    )
+    log_retention_days: int = Field(
+        30, examples=[30],
+        description="Retention of every log group, in days (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, "
+        "30, 60, 90, ...). Default: a month.",
+    )
+    protect_stateful_resources: bool = Field(
+        True, examples=[True],
+        description="Protect and retain log groups, the access-log bucket and the dead-letter queue, so no "
+        "destroy or refactor loses logs (turn off for throwaway stacks).",
+    )
+    app: AppConfig = Field(
+        default_factory=AppConfig, examples=[{"defaultHosts": ["www.example.com"]}],
+        description="Settings of the application stack as a whole: discovery namespace, default hosts, "
+        "notifications, secrets path.",
+    )
+    services: dict[str, ServiceConfig] = Field(
+        default_factory=dict,
+        examples=[{"web": {"image": IMAGE_EXAMPLE, "port": 80, "public": {"hosts": ["www.example.com"]}}}],
+        description="The stack's services by name (a DNS label: lowercase letters, digits, hyphens). With "
+        "`public` a service is routed by the ALB; with only a `port` it is internal (discovery); without a port "
+        "it is a worker. Each ECS service is named `<stack>-<name>`.",
+    )
+    schedules: dict[str, ScheduleConfig] = Field(
+        default_factory=dict,
+        examples=[{"nightly-report": {"service": "worker", "expression": "cron(0 3 * * ? *)"}}],
+        description="Scheduled tasks by name: EventBridge Scheduler schedules that run a service's task "
+        "definition with their own command, retries and a dead-letter queue.",
+    )
 
     @field_validator("region")
     @classmethod
@@ -88,7 +136,8 @@ class StackConfig(Model):
 # ---------------------------------------------------------------- errors
 
 
-def _config_key(loc: tuple[Any, ...]) -> str:
+def config_key(loc: tuple[Any, ...]) -> str:
+    """The stack-file key of a location in ``StackConfig``: ``("cluster", "minSize")`` is ``odyssey:cluster.minSize``."""
     head, *rest = loc
     key = REGION_KEY if head == "region" else f"{NAMESPACE}:{head}"
     for part in rest:
@@ -96,7 +145,7 @@ def _config_key(loc: tuple[Any, ...]) -> str:
     return key
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
     """Strip Optional/Annotated so traversal sees the model or container inside."""
     while True:
         origin = get_origin(annotation)
@@ -115,7 +164,7 @@ def _field_at(loc: tuple[Any, ...]) -> tuple[Any, Any]:
     info = None
     annotation: Any = StackConfig
     for part in loc:
-        annotation = _unwrap(annotation)
+        annotation = unwrap(annotation)
         origin = get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
@@ -133,13 +182,13 @@ def _field_at(loc: tuple[Any, ...]) -> tuple[Any, Any]:
 def _example(loc: tuple[Any, ...]) -> str | None:
     _, info = _field_at(loc)
     if info is not None and info.examples:
-        return f"{_config_key(loc)}: {json.dumps(info.examples[0])}"
-    annotation = _unwrap(info.annotation) if info is not None else None
+        return f"{config_key(loc)}: {json.dumps(info.examples[0])}"
+    annotation = unwrap(info.annotation) if info is not None else None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         required = {
             (f.alias or n): f.examples[0] for n, f in annotation.model_fields.items() if f.is_required() and f.examples
         }
-        return f"{_config_key(loc)}: {json.dumps(required)}"
+        return f"{config_key(loc)}: {json.dumps(required)}"
     return None
 
 
@@ -147,19 +196,19 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         parent_info = _field_at(loc[:-1])[1] if len(loc) > 1 else None
-        parent = _unwrap(parent_info.annotation) if parent_info is not None else StackConfig
+        parent = unwrap(parent_info.annotation) if parent_info is not None else StackConfig
         known = [f.alias or n for n, f in parent.model_fields.items()] if isinstance(parent, type) else []
         suggestion = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if suggestion:
             meant = loc[:-1] + (suggestion[0],)
-            return Problem(_config_key(loc), f"unknown key; did you mean {_config_key(meant)}?", _example(meant))
-        return Problem(_config_key(loc), f"unknown key; the keys here are {', '.join(known)}", None)
+            return Problem(config_key(loc), f"unknown key; did you mean {config_key(meant)}?", _example(meant))
+        return Problem(config_key(loc), f"unknown key; the keys here are {', '.join(known)}", None)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "is required but not set"
     elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
         message = f"{message} (got {json.dumps(error['input'], default=str)})"
-    return Problem(_config_key(loc) if loc else f"{NAMESPACE}", message, _example(loc))
+    return Problem(config_key(loc) if loc else f"{NAMESPACE}", message, _example(loc))
 
 
 def parse_stack_config(raw: Mapping[str, Any], stack: str | None = None, project: str = NAMESPACE) -> StackConfig:
