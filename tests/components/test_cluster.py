@@ -18,6 +18,7 @@ from tests.plans import (
     LOG_GROUP,
     SECURITY_GROUP,
     by_urn,
+    ecs_api_errors,
     of_type,
     one,
     plan_config,
@@ -195,9 +196,10 @@ def test_host_daemons_run_one_logged_container_per_instance():
         "environment": {"LOG_LEVEL": "info"}}}}})
     service = one(plan, "aws:ecs/service:Service")["inputs"]
     assert (service["schedulingStrategy"], service["launchType"]) == ("DAEMON", "EC2")
-    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")["inputs"]
-    assert task["networkMode"] == "bridge"
-    (container,) = json.loads(task["containerDefinitions"])
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")
+    assert ecs_api_errors(task) is None
+    assert task["inputs"]["networkMode"] == "bridge"
+    (container,) = json.loads(task["inputs"]["containerDefinitions"])
     assert container["image"].endswith(":2.32.4")
     assert container["privileged"] is False
     assert container["logConfiguration"]["logDriver"] == "awslogs"
