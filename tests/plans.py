@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore.session
+from botocore.validate import ParamValidator
+
 from odyssey.ops.offline.plan import Plan, StackFiles, run_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +37,15 @@ def one(plan: Plan, typ: str) -> dict[str, Any]:
 
 def by_urn(plan: Plan) -> dict[str, dict[str, Any]]:
     return {r["urn"]: r for r in plan.resources}
+
+
+def ecs_api_errors(task: dict[str, Any]) -> str | None:
+    """What botocore's ECS model finds wrong in a planned task definition (misspelled keys the provider would drop)."""
+    shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
+    request = {"family": task["inputs"]["family"], "containerDefinitions": json.loads(task["inputs"]["containerDefinitions"]),
+               "networkMode": "bridge", "requiresCompatibilities": ["EC2"]}
+    report = ParamValidator().validate(request, shape)
+    return report.generate_report() if report.has_errors() else None
 
 
 def user_data(plan: Plan) -> str:

@@ -27,7 +27,7 @@ from odyssey.config.checks import namespace_name, public_routes
 from odyssey.config.stack import StackConfig
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.containers import SecretLocations
-from odyssey.domain.iam import service_trust_policy, statements_policy
+from odyssey.domain.iam import execution_secrets_policy, service_trust_policy
 from odyssey.domain.naming import aws_name
 from odyssey.domain.routing import allocate_priorities
 
@@ -106,10 +106,7 @@ class AppStack(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-execution-secrets",
             role=execution_role.id,
-            policy=secrets.apply(lambda s: statements_policy([
-                {"Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": s.ssm_resource},
-                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": s.secrets_manager_resource},
-            ])),
+            policy=secrets.apply(lambda s: execution_secrets_policy(s.ssm_resource, s.secrets_manager_resource)),
             opts=child,
         )
         dead_letters = aws.sqs.Queue(

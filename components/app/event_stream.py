@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.app.context import AppShared
 from components.shared.log_group import LogGroupArgs, log_group
-from odyssey.domain.iam import statements_policy
+from odyssey.domain.iam import events_log_policy
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,7 @@ class EventStream(pulumi.ComponentResource):
         aws.cloudwatch.LogResourcePolicy(
             f"{name}-audit",
             policy_name=f"{shared.project}-{shared.stack}-ecs-events",
-            policy_document=audit.arn.apply(lambda arn: statements_policy([{
-                "Effect": "Allow",
-                "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{arn}:*",
-            }])),
+            policy_document=audit.arn.apply(events_log_policy),
             opts=child,
         )
         patterns = pulumi.Output.all(

@@ -19,7 +19,7 @@ from components.app.service import Service
 from odyssey.config.app import ScheduleConfig
 from odyssey.config.checks import schedule_name
 from odyssey.domain.containers import command_override
-from odyssey.domain.iam import service_trust_policy, statements_policy
+from odyssey.domain.iam import scheduler_policy, service_trust_policy
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,6 @@ class ScheduledTaskArgs:
     config: ScheduleConfig
     shared: AppShared
     service: Service
-
-
-def scheduler_policy(task_definition_arn: str, cluster_arn: str, role_arns: list[str], queue_arn: str) -> str:
-    # Any revision of the family: a deploy registers a new revision before the schedule is updated.
-    family_arn = task_definition_arn.rsplit(":", 1)[0] + ":*"
-    return statements_policy([
-        {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": family_arn,
-         "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
-        {"Effect": "Allow", "Action": "ecs:TagResource", "Resource": "*",
-         "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}},
-        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns,
-         "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
-        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
-    ])
 
 
 class ScheduledTask(pulumi.ComponentResource):

@@ -20,7 +20,7 @@ from components.app.context import AppShared
 from odyssey.config.app import ServiceConfig
 from odyssey.config.checks import ecs_service_name
 from odyssey.domain.containers import container_definition
-from odyssey.domain.iam import service_trust_policy, statements_policy
+from odyssey.domain.iam import exec_policy, service_trust_policy
 from odyssey.domain.naming import aws_name
 from odyssey.domain.routing import Route
 
@@ -47,18 +47,6 @@ class ServiceArgs:
     shared: AppShared
     route: Route | None
     priority: int | None
-
-
-def exec_policy(region: str, account_id: str, exec_log_group: str, partition: str = "aws") -> str:
-    """What ECS Exec needs from the task role: the SSM channel, and writing the session log."""
-    return statements_policy([
-        {"Effect": "Allow", "Resource": "*", "Action": [
-            "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]},
-        {"Effect": "Allow", "Resource": "*", "Action": "logs:DescribeLogGroups"},
-        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-         "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{exec_log_group}:*"},
-    ])
 
 
 class Service(pulumi.ComponentResource):

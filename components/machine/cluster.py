@@ -1,58 +1,27 @@
-"""SharedCluster: the machine layer's ECS cluster on one homogeneous Auto Scaling group.
+"""SharedCluster: the machine layer's ECS cluster, its instances' network access, host daemons and alarms.
 
-Design doc 000: at least 4 identical, stateless instances on the ECS-optimized
-AMI over at least 3 AZs, cycled daily. Here:
-
-* a launch template whose image id resolves the latest ECS-optimized Amazon
-  Linux 2023 AMI at each launch, IMDSv2 with hop limit 1, no public IP, no SSH
-  key (access is SSM Session Manager), one encrypted gp3 root volume deleted on
-  termination;
-* an Auto Scaling group with a maximum instance lifetime of one day and an
-  instance maintenance policy that launches a replacement before terminating,
-  so the minimum stays in service while nodes are cycled;
-* an ECS capacity provider with managed scaling and managed draining, and
-  managed termination protection DISABLED: it works by setting instance
-  scale-in protection on busy instances, and AWS documents scale-in protection
-  as what keeps an instance from being replaced at its maximum lifetime. With
-  it, busy hosts would never be cycled. Managed draining moves tasks off an
-  instance before it is terminated instead.
+The instances themselves (launch template, Auto Scaling group, capacity
+provider, design doc 000) are a NodeGroup, a child of the cluster; see
+components/machine/node_group.py for why they are built as they are.
 """
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.machine.host_daemon import HostDaemon, HostDaemonArgs
+from components.machine.node_group import NodeGroup, NodeGroupArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
 from components.shared.log_group import LogGroupArgs, log_group
 from odyssey.config.machine import ClusterConfig
-from odyssey.domain.ami import ecs_ami_image_id
-from odyssey.domain.capacity import MIN_HEALTHY_PERCENTAGE, max_healthy_percentage
-from odyssey.domain.iam import assume_role_policy
-from odyssey.domain.userdata import render_user_data
 
 # Dynamic host ports come from the instance's ephemeral range; this covers both
 # ranges ECS documents (32768-60999 on Linux, up to 65535 on older agents).
 DYNAMIC_PORTS = (32768, 65535)
-INSTANCE_ROLE_POLICIES = (
-    "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-)
-ROOT_DEVICE = "/dev/xvda"
 RESERVATION_ALARM_PERCENT = 85
-ASG_METRICS = [
-    "GroupMinSize",
-    "GroupMaxSize",
-    "GroupDesiredCapacity",
-    "GroupInServiceInstances",
-    "GroupPendingInstances",
-    "GroupTerminatingInstances",
-    "GroupTotalInstances",
-]
 
 
 @dataclass(frozen=True)
@@ -90,7 +59,7 @@ class SharedClusterArgs:
 
 
 class SharedCluster(pulumi.ComponentResource):
-    """The ECS cluster, its instances and the capacity provider services run on.
+    """The ECS cluster, its node group and the capacity provider services run on.
 
     Outputs: ``cluster_name``, ``cluster_arn``, ``capacity_provider_name``,
     ``auto_scaling_group_name``, ``instance_security_group_id``,
@@ -99,174 +68,31 @@ class SharedCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SharedClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("odyssey:cluster:SharedCluster", name, None, opts)
-        config = args.config
-        child = pulumi.ResourceOptions(parent=self)
-
-        exec_logs = log_group(
-            f"{name}-exec", LogGroupArgs(args.exec_log_group_name, args.log_retention_days, args.protect_logs), self
-        )
-        host_logs = log_group(
-            f"{name}-hosts", LogGroupArgs(args.host_log_group_name, args.log_retention_days, args.protect_logs), self
-        )
-
-        cluster = aws.ecs.Cluster(
-            f"{name}-ecs",
-            name=args.cluster_name,
-            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
-            configuration=aws.ecs.ClusterConfigurationArgs(
-                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
-                    logging="OVERRIDE",
-                    log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
-                        cloud_watch_log_group_name=exec_logs.name,
-                    ),
-                )
-            ),
-            opts=child,
-        )
-
-        role = aws.iam.Role(
-            f"{name}-instance",
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-            opts=child,
-        )
-        for index, policy_arn in enumerate(INSTANCE_ROLE_POLICIES):
-            aws.iam.RolePolicyAttachment(f"{name}-instance-{index}", role=role.name, policy_arn=policy_arn, opts=child)
-        profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.name, opts=child)
-
+        exec_logs, host_logs = self._log_groups(name, args)
+        cluster = self._cluster(name, args, exec_logs)
         instance_sg = self._security_groups(name, args)
-
-        launch_template = aws.ec2.LaunchTemplate(
-            f"{name}-node",
-            description=f"ECS node of {args.cluster_name}",
-            image_id=ecs_ami_image_id(config.instance_type),
-            instance_type=config.instance_type,
-            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",
-                # Hop limit 1: containers on the docker bridge are one hop further
-                # away and cannot reach IMDS, so they cannot borrow the instance role.
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="enabled",
+        nodes = NodeGroup(
+            name,
+            NodeGroupArgs(
+                config=args.config,
+                cluster_name=args.cluster_name,
+                subnet_ids=args.private_subnet_ids,
+                security_group_id=instance_sg.id,
+                instance_tags=args.instance_tags,
+                # The node group's resources were the cluster's own children until it was carved out.
+                moved_from=self,
             ),
-            network_interfaces=[
-                aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-                    associate_public_ip_address="false",
-                    delete_on_termination="true",
-                    security_groups=[instance_sg.id],
-                )
-            ],
-            block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name=ROOT_DEVICE,
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=config.root_volume_gib,
-                        volume_type="gp3",
-                        encrypted="true",
-                        delete_on_termination="true",
-                    ),
-                )
-            ],
-            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            user_data=base64.b64encode(
-                render_user_data(args.cluster_name, config.agent_settings(), config.sysctls).encode()
-            ).decode(),
-            tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=args.instance_tags)
-                for kind in ("volume", "network-interface")
-            ],
-            update_default_version=True,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-
-        max_healthy = max_healthy_percentage(max(config.min_size, 1))
-        group = aws.autoscaling.Group(
-            f"{name}-nodes",
-            vpc_zone_identifiers=args.private_subnet_ids,
-            min_size=config.min_size,
-            max_size=config.max_size,
-            max_instance_lifetime=config.max_instance_lifetime_seconds,
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
-                id=launch_template.id, version=launch_template.latest_version.apply(str)
-            ),
-            instance_maintenance_policy=aws.autoscaling.GroupInstanceMaintenancePolicyArgs(
-                min_healthy_percentage=MIN_HEALTHY_PERCENTAGE,
-                max_healthy_percentage=max_healthy,
-            ),
-            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
-                strategy="Rolling",
-                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=MIN_HEALTHY_PERCENTAGE,
-                    max_healthy_percentage=max_healthy,
-                    skip_matching=True,
-                ),
-            ),
-            health_check_type="EC2",
-            health_check_grace_period=300,
-            protect_from_scale_in=False,
-            termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            enabled_metrics=ASG_METRICS,
-            tags=[
-                aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
-                for key, value in {
-                    **args.instance_tags,
-                    "Name": f"{args.cluster_name}-node",
-                    # ECS adds this tag when the capacity provider is created;
-                    # declaring it keeps the group from drifting.
-                    "AmazonECSManaged": "",
-                }.items()
-            ],
-            # The capacity provider's managed scaling owns the desired count.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
-        )
-
-        capacity_provider = aws.ecs.CapacityProvider(
-            f"{name}-capacity",
-            auto_scaling_group_provider=aws.ecs.CapacityProviderAutoScalingGroupProviderArgs(
-                auto_scaling_group_arn=group.arn,
-                managed_draining="ENABLED",
-                # DISABLED on purpose: see the module docstring (daily cycling).
-                managed_termination_protection="DISABLED",
-                managed_scaling=aws.ecs.CapacityProviderAutoScalingGroupProviderManagedScalingArgs(
-                    status="ENABLED",
-                    target_capacity=config.target_capacity_percent,
-                    minimum_scaling_step_size=1,
-                    maximum_scaling_step_size=max(1, config.max_size - config.min_size),
-                ),
-            ),
-            opts=child,
-        )
-        aws.ecs.ClusterCapacityProviders(
-            f"{name}-capacity",
-            cluster_name=cluster.name,
-            capacity_providers=[capacity_provider.name],
-            default_capacity_provider_strategies=[
-                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
-                    capacity_provider=capacity_provider.name, weight=1, base=0
-                )
-            ],
-            opts=child,
-        )
-
-        for daemon_name, daemon in config.daemons.items():
-            HostDaemon(
-                f"{name}-{daemon_name}",
-                HostDaemonArgs(
-                    daemon_name=daemon_name,
-                    config=daemon,
-                    cluster_arn=cluster.arn,
-                    log_group_name=host_logs.name,
-                    region=args.region,
-                ),
-                opts=child,
-            )
+        self._capacity_providers(name, cluster, nodes)
+        self._daemons(name, args, cluster, host_logs)
 
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
-        self.capacity_provider_name = capacity_provider.name
-        self.auto_scaling_group_name = group.name
+        self.capacity_provider_name = nodes.capacity_provider_name
+        self.auto_scaling_group_name = nodes.auto_scaling_group_name
         self.instance_security_group_id = instance_sg.id
-        self.instance_role_arn = role.arn
+        self.instance_role_arn = nodes.instance_role_arn
         self.host_log_group_name = host_logs.name
         self.exec_log_group_name = exec_logs.name
         self._alarms(name, args, cluster.name)
@@ -279,6 +105,62 @@ class SharedCluster(pulumi.ComponentResource):
                 "instanceSecurityGroupId": self.instance_security_group_id,
             }
         )
+
+    def _log_groups(self, name: str, args: SharedClusterArgs) -> tuple[aws.cloudwatch.LogGroup, aws.cloudwatch.LogGroup]:
+        exec_logs = log_group(
+            f"{name}-exec", LogGroupArgs(args.exec_log_group_name, args.log_retention_days, args.protect_logs), self
+        )
+        host_logs = log_group(
+            f"{name}-hosts", LogGroupArgs(args.host_log_group_name, args.log_retention_days, args.protect_logs), self
+        )
+        return exec_logs, host_logs
+
+    def _cluster(self, name: str, args: SharedClusterArgs, exec_logs: aws.cloudwatch.LogGroup) -> aws.ecs.Cluster:
+        """Container Insights on; ECS Exec sessions logged to the exec log group."""
+        return aws.ecs.Cluster(
+            f"{name}-ecs",
+            name=args.cluster_name,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            configuration=aws.ecs.ClusterConfigurationArgs(
+                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                    logging="OVERRIDE",
+                    log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                        cloud_watch_log_group_name=exec_logs.name,
+                    ),
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _capacity_providers(self, name: str, cluster: aws.ecs.Cluster, nodes: NodeGroup) -> None:
+        """The cluster's one provider association: services without a strategy land on the node group."""
+        aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity",
+            cluster_name=cluster.name,
+            capacity_providers=[nodes.capacity_provider_name],
+            default_capacity_provider_strategies=[
+                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                    capacity_provider=nodes.capacity_provider_name, weight=1, base=0
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _daemons(
+        self, name: str, args: SharedClusterArgs, cluster: aws.ecs.Cluster, host_logs: aws.cloudwatch.LogGroup
+    ) -> None:
+        for daemon_name, daemon in args.config.daemons.items():
+            HostDaemon(
+                f"{name}-{daemon_name}",
+                HostDaemonArgs(
+                    daemon_name=daemon_name,
+                    config=daemon,
+                    cluster_arn=cluster.arn,
+                    log_group_name=host_logs.name,
+                    region=args.region,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _alarms(self, name: str, args: SharedClusterArgs, cluster_name: pulumi.Output[str]) -> None:
         """Reservation near full means the next deploy (which doubles a service for a while) may not fit."""
@@ -308,7 +190,11 @@ class SharedCluster(pulumi.ComponentResource):
         self.alarm_topic_arn = topic.topic_arn
 
     def _security_groups(self, name: str, args: SharedClusterArgs) -> aws.ec2.SecurityGroup:
-        """Instances accept only the dynamic host ports, only from the shared ALB."""
+        """Instances accept only the dynamic host ports, only from the shared ALB.
+
+        The cluster owns the group, not the NodeGroup: its rules are the ALB's
+        contract with the host ports, and any node group joins the same group.
+        """
         child = pulumi.ResourceOptions(parent=self)
         instance_sg = aws.ec2.SecurityGroup(
             f"{name}-instances",

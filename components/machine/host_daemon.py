@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from odyssey.config.machine import HostDaemon as HostDaemonConfig
+from odyssey.domain.containers import container_definition
 
 
 @dataclass(frozen=True)
@@ -38,30 +39,6 @@ class HostDaemonArgs:
     region: str
 
 
-def daemon_container_definitions(daemon_name: str, config: HostDaemonConfig, log_group: str, region: str) -> str:
-    """The task's one container, never privileged, logging to the hosts' log group."""
-    container = {
-        "name": daemon_name,
-        "image": config.image,
-        "essential": True,
-        "cpu": config.cpu,
-        "memory": config.memory,
-        "privileged": False,
-        "environment": [{"name": k, "value": v} for k, v in sorted(config.environment.items())],
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": region,
-                "awslogs-stream-prefix": daemon_name,
-            },
-        },
-    }
-    if config.command:
-        container["command"] = list(config.command)
-    return json.dumps([container])
-
-
 class HostDaemon(pulumi.ComponentResource):
     """A task definition and a DAEMON service. Outputs: ``service_name``, ``task_definition_arn``."""
 
@@ -74,7 +51,7 @@ class HostDaemon(pulumi.ComponentResource):
             network_mode="bridge",
             requires_compatibilities=["EC2"],
             container_definitions=pulumi.Output.from_input(args.log_group_name).apply(
-                lambda group: daemon_container_definitions(args.daemon_name, args.config, group, args.region)
+                lambda group: json.dumps([container_definition(args.daemon_name, args.config, group, args.region)])
             ),
             opts=child,
         )

@@ -9,7 +9,6 @@ encrypted, private S3 bucket with an expiry.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -17,21 +16,9 @@ import pulumi_aws as aws
 
 from components.shared.stateful import stateful_options
 from odyssey.config.machine import LoadBalancerConfig
+from odyssey.domain.iam import access_log_bucket_policy
 
 ACCESS_LOG_PREFIX = "alb"
-# Regions that opened before August 2022 deliver ALB access logs from a regional
-# ELB account (AWS "Enable access logs for your Application Load Balancer");
-# newer regions use the log-delivery service principal only.
-ELB_LOG_ACCOUNTS = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
-    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
-    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
-    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
-    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
-    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
-}
 FIXED_404 = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
@@ -225,47 +212,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             f"{name}-access-logs",
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, caller.account_id).apply(
-                lambda values: access_log_bucket_policy(values[0], region, values[1])
+                lambda values: access_log_bucket_policy(values[0], ACCESS_LOG_PREFIX, region, values[1])
             ),
             opts=child,
         )
         return bucket, policy
-
-
-def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> str:
-    """Allow ELB to write access logs under the prefix; refuse any non-TLS request."""
-    objects = f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"
-    partition = bucket_arn.split(":")[1]
-    account_delivery = [
-        {
-            "Sid": "ElbAccountDelivery",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
-            "Action": "s3:PutObject",
-            "Resource": objects,
-        }
-    ] if region in ELB_LOG_ACCOUNTS else []
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                *account_delivery,
-                {
-                    "Sid": "ElbServiceDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": objects,
-                },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
-        }
-    )
 

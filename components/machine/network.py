@@ -16,7 +16,7 @@ import pulumi_awsx as awsx
 
 from components.shared.log_group import LogGroupArgs, log_group
 from odyssey.config.machine import NetworkConfig
-from odyssey.domain.iam import allow_policy, assume_role_policy
+from odyssey.domain.iam import assume_role_policy, flow_log_policy
 from odyssey.domain.placement import check_subnets_in_vpc, choose_availability_zones, zones_of_subnets
 
 
@@ -136,11 +136,7 @@ class Network(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,
-            policy=group.arn.apply(
-                lambda arn: allow_policy(
-                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [arn, f"{arn}:*"]
-                )
-            ),
+            policy=group.arn.apply(flow_log_policy),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.ec2.FlowLog(

@@ -1,4 +1,4 @@
-"""Container definitions for a service's task: what ECS runs, decided from the service's config.
+"""Container definitions for services' and host daemons' tasks: what ECS runs, decided from their config.
 
 Bridge network mode with host port 0, so ECS picks a dynamic host port from
 the node's ephemeral range and many copies share one node behind the ALB
@@ -8,9 +8,9 @@ takes its secrets from SSM Parameter Store or Secrets Manager.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 
 @dataclass(frozen=True)
@@ -40,55 +40,99 @@ class SecretLocations:
                 f"{self.secrets_manager_prefix}*")
 
 
+class ContainerSettings(Protocol):
+    """What every container's settings have: a host daemon's (``odyssey.config.machine.HostDaemon``) and a service's."""
+
+    image: str
+    cpu: int
+    memory: int
+    command: Sequence[str]
+    environment: Mapping[str, str]
+
+
+class ServiceContainerSettings(ContainerSettings, Protocol):
+    """What a service's settings add (``odyssey.config.app.ServiceConfig`` has them all)."""
+
+    readonly_root_filesystem: bool
+    stop_timeout_seconds: int
+    memory_reservation: int | None
+    port: int | None
+    secrets: Mapping[str, Any]  # name -> a reference with ``ssm`` or ``secrets_manager``
+    health_check: Any | None  # command, interval/timeout/start_period seconds, retries
+    ulimits: Mapping[str, Any]  # name -> soft and hard
+
+
+# RegisterTaskDefinition accepts the keys in any order, but the JSON text is the
+# task definition's input: this is the order every container was always written
+# in, so building it differently would register new revisions for nothing.
+KEY_ORDER = (
+    "name", "image", "essential", "cpu", "memory", "privileged", "readonlyRootFilesystem", "stopTimeout",
+    "environment", "secrets", "linuxParameters", "logConfiguration", "memoryReservation", "portMappings",
+    "command", "healthCheck", "ulimits",
+)
+
+
 def container_definition(
     name: str,
-    service: Any,
+    settings: ContainerSettings,
     log_group: str,
     region: str,
-    secrets: SecretLocations,
+    secrets: SecretLocations | None = None,
 ) -> dict[str, Any]:
-    """The service's one container, in the shape of RegisterTaskDefinition's containerDefinitions.
+    """One container, in the shape of RegisterTaskDefinition's containerDefinitions.
 
-    ``service`` is a service's settings (``odyssey.config.app.ServiceConfig``
-    has them); this layer reads their values and never imports the config.
+    Every container runs its image unprivileged with its cpu, memory,
+    environment and command, logging through awslogs to ``log_group``. An
+    application service's container (``settings`` are ServiceContainerSettings,
+    ``secrets`` the stack's SecretLocations) adds its secrets, an init process,
+    non-blocking logging and its port, health check and limits. A host daemon's
+    container (no ``secrets``) is the common part alone. This layer reads the
+    settings' values and never imports the config.
     """
     container: dict[str, Any] = {
         "name": name,
-        "image": service.image,
+        "image": settings.image,
         "essential": True,
-        "cpu": service.cpu,
-        "memory": service.memory,
+        "cpu": settings.cpu,
+        "memory": settings.memory,
         "privileged": False,
+        "environment": [{"name": k, "value": v} for k, v in sorted(settings.environment.items())],
+        "logConfiguration": _awslogs(name, log_group, region, non_blocking=secrets is not None),
+    }
+    if settings.command:
+        container["command"] = list(settings.command)
+    if secrets is not None:
+        container.update(_service_parts(cast(ServiceContainerSettings, settings), secrets))
+    # An unknown key raises here rather than vanishing from the definition.
+    return dict(sorted(container.items(), key=lambda item: KEY_ORDER.index(item[0])))
+
+
+def _awslogs(name: str, log_group: str, region: str, non_blocking: bool) -> dict[str, Any]:
+    options = {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": name}
+    if non_blocking:
+        # A slow log stream must not stall the application.
+        options.update({"mode": "non-blocking", "max-buffer-size": "25m"})
+    return {"logDriver": "awslogs", "options": options}
+
+
+def _service_parts(service: ServiceContainerSettings, secrets: SecretLocations) -> dict[str, Any]:
+    parts: dict[str, Any] = {
         "readonlyRootFilesystem": service.readonly_root_filesystem,
         "stopTimeout": service.stop_timeout_seconds,
-        "environment": [{"name": k, "value": v} for k, v in sorted(service.environment.items())],
         "secrets": [
             {"name": k, "valueFrom": secrets.arn(ref.ssm, ref.secrets_manager)}
             for k, ref in sorted(service.secrets.items())
         ],
         # An init process reaps zombies and is what ECS Exec needs.
         "linuxParameters": {"initProcessEnabled": True},
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": region,
-                "awslogs-stream-prefix": name,
-                # A slow log stream must not stall the application.
-                "mode": "non-blocking",
-                "max-buffer-size": "25m",
-            },
-        },
     }
     if service.memory_reservation is not None:
-        container["memoryReservation"] = service.memory_reservation
+        parts["memoryReservation"] = service.memory_reservation
     if service.port is not None:
-        container["portMappings"] = [{"containerPort": service.port, "hostPort": 0, "protocol": "tcp"}]
-    if service.command:
-        container["command"] = list(service.command)
+        parts["portMappings"] = [{"containerPort": service.port, "hostPort": 0, "protocol": "tcp"}]
     if service.health_check is not None:
         check = service.health_check
-        container["healthCheck"] = {
+        parts["healthCheck"] = {
             "command": list(check.command),
             "interval": check.interval_seconds,
             "timeout": check.timeout_seconds,
@@ -96,10 +140,10 @@ def container_definition(
             "startPeriod": check.start_period_seconds,
         }
     if service.ulimits:
-        container["ulimits"] = [
+        parts["ulimits"] = [
             {"name": k, "softLimit": v.soft, "hardLimit": v.hard} for k, v in sorted(service.ulimits.items())
         ]
-    return container
+    return parts
 
 
 def command_override(container: str, command: list[str]) -> Mapping[str, Any]:

@@ -1,28 +1,61 @@
-"""IAM policy documents, as plain JSON text the components attach."""
+"""IAM policy documents, as plain JSON text the components attach.
+
+Every document the program attaches is built here from plain values (ARNs,
+account ids, names), so each one has an exact-output test and a statement
+cannot change unnoticed.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
+
+# Regions that opened before August 2022 deliver ALB access logs from a regional
+# ELB account (AWS "Enable access logs for your Application Load Balancer");
+# newer regions use the log-delivery service principal only.
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+}
+
+
+def _document(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def assume_role_policy(service: str) -> str:
     """A trust policy letting one AWS service principal (``ec2.amazonaws.com``) assume the role."""
-    return json.dumps(
+    return _document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+
+
+def service_trust_policy(service: str, account_id: str) -> str:
+    """Trust ``service`` to assume the role, only on behalf of this account (confused-deputy guard)."""
+    return _document([
         {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
-    )
+    ])
 
 
 def allow_policy(actions: Sequence[str], resources: Sequence[str]) -> str:
     """A policy allowing ``actions`` on ``resources`` and nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}],
-        }
+    return _document([{"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}])
+
+
+def flow_log_policy(log_group_arn: str) -> str:
+    """What VPC flow logs need to deliver to one CloudWatch log group (the group and its streams)."""
+    return allow_policy(
+        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [log_group_arn, f"{log_group_arn}:*"]
     )
 
 
@@ -32,65 +65,112 @@ def alert_key_policy(account_id: str, partition: str = "aws") -> str:
     The AWS-managed aws/sns key cannot be used by those services, so alert
     topics get a customer-managed key that lets them encrypt.
     """
-    return json.dumps(
+    return _document([
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AlarmsAndEventsPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
-            ],
-        }
-    )
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AlarmsAndEventsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    ])
 
 
 def topic_publish_policy(topic_arn: str, account_id: str) -> str:
     """Let this account's alarms and EventBridge rules publish to the topic."""
-    return json.dumps(
+    return _document([
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AlarmsAndEventsPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
+            "Sid": "AlarmsAndEventsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
-    )
+    ])
 
 
-def service_trust_policy(service: str, account_id: str) -> str:
-    """Trust ``service`` to assume the role, only on behalf of this account (confused-deputy guard)."""
-    return json.dumps(
+def execution_secrets_policy(ssm_resource: str, secrets_manager_resource: str) -> str:
+    """The task execution role reads only this stack's secrets: its SSM path and its Secrets Manager prefix."""
+    return _document([
+        {"Effect": "Allow", "Action": ["ssm:GetParameters", "ssm:GetParameter"], "Resource": ssm_resource},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secrets_manager_resource},
+    ])
+
+
+def exec_policy(region: str, account_id: str, exec_log_group: str, partition: str = "aws") -> str:
+    """What ECS Exec needs from the task role: the SSM channel, and writing the session log."""
+    return _document([
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]},
+        {"Effect": "Allow", "Resource": "*", "Action": "logs:DescribeLogGroups"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{exec_log_group}:*"},
+    ])
+
+
+def scheduler_policy(task_definition_arn: str, cluster_arn: str, role_arns: list[str], queue_arn: str) -> str:
+    """EventBridge Scheduler runs the task's family on one cluster, passes its two roles, dead-letters to the queue."""
+    # Any revision of the family: a deploy registers a new revision before the schedule is updated.
+    family_arn = task_definition_arn.rsplit(":", 1)[0] + ":*"
+    return _document([
+        {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": family_arn,
+         "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+        {"Effect": "Allow", "Action": "ecs:TagResource", "Resource": "*",
+         "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}}},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arns,
+         "Condition": {"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
+    ])
+
+
+def events_log_policy(log_group_arn: str) -> str:
+    """The CloudWatch Logs resource policy that lets EventBridge write to one log group."""
+    return _document([{
+        "Effect": "Allow",
+        "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"{log_group_arn}:*",
+    }])
+
+
+def access_log_bucket_policy(bucket_arn: str, prefix: str, region: str, account_id: str) -> str:
+    """Allow ELB to write access logs under ``prefix``; refuse any non-TLS request."""
+    objects = f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*"
+    partition = bucket_arn.split(":")[1]
+    account_delivery = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
+            "Sid": "ElbAccountDelivery",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{ELB_LOG_ACCOUNTS[region]}:root"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
         }
-    )
-
-
-def statements_policy(statements: list[dict]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    ] if region in ELB_LOG_ACCOUNTS else []
+    return _document([
+        *account_delivery,
+        {
+            "Sid": "ElbServiceDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ])

@@ -194,6 +194,7 @@ def plan_diff(
     """What AFTER would do to a stack deployed as BEFORE: created, deleted, changed and aliased resources.
 
     Resources are matched by URN or by an alias, as the engine matches them.
+    Local components added or removed are listed apart: they hold no cloud state.
     Exit codes: 0 nothing would be created, deleted or changed; 1 something
     would; 2 a file is not a plan.
     """
@@ -212,7 +213,8 @@ def plan_diff(
     for line in diff.lines():
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     console.print(f"{len(diff.created)} to create, {len(diff.deleted)} to delete, {len(diff.changed)} to change, "
-                  f"{len(diff.aliased)} aliased.", highlight=False)
+                  f"{len(diff.aliased)} aliased, {len(diff.components_created)} components added, "
+                  f"{len(diff.components_deleted)} removed.", highlight=False)
     if not diff.empty:
         raise typer.Exit(EXIT_FAILED)
 

@@ -6,6 +6,7 @@ import pytest
 
 from odyssey.config.base import ConfigError
 from odyssey.domain.ami import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64
+from odyssey.ops.offline.plan_diff import alias_urn
 from tests.plans import (
     ASG,
     CAPACITY_PROVIDER,
@@ -18,6 +19,7 @@ from tests.plans import (
     LOG_GROUP,
     SECURITY_GROUP,
     by_urn,
+    ecs_api_errors,
     of_type,
     one,
     plan_config,
@@ -195,14 +197,30 @@ def test_host_daemons_run_one_logged_container_per_instance():
         "environment": {"LOG_LEVEL": "info"}}}}})
     service = one(plan, "aws:ecs/service:Service")["inputs"]
     assert (service["schedulingStrategy"], service["launchType"]) == ("DAEMON", "EC2")
-    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")["inputs"]
-    assert task["networkMode"] == "bridge"
-    (container,) = json.loads(task["containerDefinitions"])
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")
+    assert ecs_api_errors(task) is None
+    assert task["inputs"]["networkMode"] == "bridge"
+    (container,) = json.loads(task["inputs"]["containerDefinitions"])
     assert container["image"].endswith(":2.32.4")
     assert container["privileged"] is False
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/odyssey/test/hosts"
     assert container["environment"] == [{"name": "LOG_LEVEL", "value": "info"}]
+
+
+def test_the_node_group_takes_over_the_clusters_former_children_through_aliases(plan):
+    cluster = one(plan, "odyssey:cluster:SharedCluster")
+    nodes = one(plan, "odyssey:cluster:NodeGroup")
+    assert nodes["parent"] == cluster["urn"]
+    moved = [r for r in plan.resources if r["parent"] == nodes["urn"]]
+    assert sorted(r["type"] for r in moved) == [
+        ASG, LAUNCH_TEMPLATE, CAPACITY_PROVIDER, "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"]
+    for resource in moved:
+        (alias,) = resource["aliases"]
+        # The URN each had as the cluster's own child, before the node group existed.
+        assert alias_urn(alias, resource, plan.stack, plan.project) == (
+            f"urn:pulumi:test::odyssey::odyssey:cluster:SharedCluster${resource['type']}::{resource['name']}")
 
 
 def test_bad_config_registers_nothing():

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
 
 @dataclass(frozen=True)
 class PlanDiff:
@@ -20,6 +22,9 @@ class PlanDiff:
     deleted: list[str] = field(default_factory=list)
     aliased: dict[str, str] = field(default_factory=dict)  # new URN -> the old URN it takes over
     changed: dict[str, list[str]] = field(default_factory=dict)  # URN -> input keys that differ
+    # Local component resources hold no cloud state: adding or dropping one changes nothing in the account.
+    components_created: list[str] = field(default_factory=list)
+    components_deleted: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -29,41 +34,43 @@ class PlanDiff:
         out = [f"+ {urn}" for urn in self.created] + [f"- {urn}" for urn in self.deleted]
         out += [f"~ {urn}: {', '.join(keys)}" for urn, keys in self.changed.items()]
         out += [f"= {new} (alias of {old})" for new, old in self.aliased.items()]
+        out += [f"+ {urn} (component, no cloud resource)" for urn in self.components_created]
+        out += [f"- {urn} (component, no cloud resource)" for urn in self.components_deleted]
         return out
 
 
-STACK_TYPE = "pulumi:pulumi:Stack"
+def alias_urn(alias: str | dict[str, Any], resource: dict[str, Any], stack: str, project: str) -> str | None:
+    """The URN an alias names, computed as the engine does.
 
-
-def child_urn(stack: str, project: str, parent_urn: str | None, type_: str, name: str) -> str:
-    """The URN the engine gives a resource: its type qualified by its parent's, unless the parent is the stack."""
-    qualified = type_
-    if parent_urn:
-        parent_type = parent_urn.split("::")[2]
-        if parent_type != STACK_TYPE:
-            qualified = f"{parent_type}${type_}"
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
-
-
-def alias_urns(resource: dict[str, Any], stack: str, project: str) -> list[str]:
-    """The URNs a resource's aliases stand for, computed as the engine does.
-
-    The SDK sends an alias as a URN or as a spec whose missing parts default to
-    the resource's own: its name, type, stack, project and parent (an empty
-    ``parentUrn`` without ``noParent`` means "the current parent").
+    The monitor records aliases as the SDK sends them: URN strings, or
+    ``{"urn": ...}``, or ``{"spec": {...}}`` whose name, type, stack, project
+    and parent default to the resource's own (``noParent`` for a former root
+    resource). The engine builds the URN ``urn:pulumi:STACK::PROJECT::TYPES::NAME``
+    where TYPES is the parent's type chain, ``$``, the type (the root stack
+    adds no type).
     """
-    found = []
-    for alias in resource.get("aliases") or []:
-        if isinstance(alias, str):
-            found.append(alias)
-        elif "urn" in alias:
-            found.append(alias["urn"])
-        else:
-            spec = alias.get("spec", {})
-            parent = None if spec.get("noParent") else (spec.get("parentUrn") or resource.get("parent"))
-            found.append(child_urn(spec.get("stack") or stack, spec.get("project") or project, parent,
-                                   spec.get("type") or resource["type"], spec.get("name") or resource["name"]))
-    return found
+    if isinstance(alias, str):
+        return alias
+    if alias.get("urn"):
+        return alias["urn"]
+    spec = alias.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    parent = None if spec.get("noParent") else spec.get("parentUrn") or resource.get("parent")
+    types = spec.get("type") or resource["type"]
+    if parent and _qualified_type(parent) != ROOT_STACK_TYPE:
+        types = f"{_qualified_type(parent)}${types}"
+    return f"urn:pulumi:{spec.get('stack') or stack}::{spec.get('project') or project}::{types}::" \
+           f"{spec.get('name') or resource['name']}"
+
+
+def _qualified_type(urn: str) -> str:
+    return urn.split("::")[2]
+
+
+def _local_component(resource: dict[str, Any]) -> bool:
+    # A remote component (awsx) stands for cloud resources the mock never sees: it counts as one.
+    return not resource.get("custom", True) and not resource.get("remote", False)
 
 
 def diff_plans(before: dict[str, Any], after: dict[str, Any], compare: tuple[str, ...] = (
@@ -77,9 +84,10 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any], compare: tuple[str
         if urn in old:
             previous = old[urn]
         else:
-            alias = next((a for a in alias_urns(resource, after["stack"], after["project"]) if a in old), None)
+            aliases = (alias_urn(a, resource, after["stack"], after["project"]) for a in resource.get("aliases") or [])
+            alias = next((a for a in aliases if a in old), None)
             if alias is None:
-                diff.created.append(urn)
+                (diff.components_created if _local_component(resource) else diff.created).append(urn)
                 continue
             diff.aliased[urn] = alias
             previous = old[alias]
@@ -87,8 +95,10 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any], compare: tuple[str
         keys = _changed_keys(previous, resource, compare)
         if keys:
             diff.changed[urn] = keys
-    diff.deleted.extend(sorted(set(old) - matched))
+    for urn in sorted(set(old) - matched):
+        (diff.components_deleted if _local_component(old[urn]) else diff.deleted).append(urn)
     diff.created.sort()
+    diff.components_created.sort()
     return diff
 
 
