@@ -133,3 +133,14 @@ def test_plans_are_the_same_whatever_the_hash_seed(tmp_path):
                        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, check=True, capture_output=True)
         documents.append(json.loads(target.read_text()))
     assert documents[0] == documents[1]
+
+
+def test_urns_are_engine_shaped_at_every_depth(prod):
+    """The engine puts the parent's whole type chain before a resource's type and leaves the root stack out."""
+    by_urn = {r["urn"]: r for r in prod.resources}
+    for record in prod.resources:
+        parent = by_urn.get(record["parent"])
+        chain = record["type"] if parent is None else f"{parent['urn'].split('::')[2]}${record['type']}"
+        assert record["urn"] == f"urn:pulumi:prod::odyssey::{chain}::{record['name']}"
+    service = next(r for r in prod.resources if r["type"] == "aws:ecs/service:Service" and r["name"].endswith("api-service"))
+    assert service["urn"].split("::")[2] == "odyssey:app:AppStack$odyssey:service:Service$aws:ecs/service:Service"

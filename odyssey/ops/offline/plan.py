@@ -32,6 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from odyssey.config.stack import NAMESPACE, REGION_KEY
 from odyssey.ops.offline.mock_cloud import MockCloud
+from odyssey.ops.offline.plan_diff import engine_urn
 
 DEFAULT_ORGANIZATION = "organization"  # what the CLI uses for self-managed (file://, s3://) backends
 
@@ -110,11 +111,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             listener(record, properties)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The engine leaves the root stack out of its children's URNs
-        # (urn:pulumi:prod::odyssey::aws:s3/bucket:Bucket::logs); MockMonitor does not.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        # As the engine builds it: the parent's whole type chain before the type, and no root stack
+        # (MockMonitor keeps only the parent's last type, and keeps the stack).
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent or None, type_, name)
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)

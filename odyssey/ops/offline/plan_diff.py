@@ -57,11 +57,17 @@ def alias_urn(alias: str | dict[str, Any], resource: dict[str, Any], stack: str,
     if not isinstance(spec, dict):
         return None
     parent = None if spec.get("noParent") else spec.get("parentUrn") or resource.get("parent")
-    types = spec.get("type") or resource["type"]
+    return engine_urn(spec.get("stack") or stack, spec.get("project") or project, parent,
+                      spec.get("type") or resource["type"], spec.get("name") or resource["name"])
+
+
+def engine_urn(stack: str, project: str, parent: str | None, type_: str, name: str) -> str:
+    """``urn:pulumi:STACK::PROJECT::TYPES::NAME``: TYPES is the parent's type chain, ``$``, the type; the root
+    stack adds no type."""
+    types = type_
     if parent and _qualified_type(parent) != ROOT_STACK_TYPE:
-        types = f"{_qualified_type(parent)}${types}"
-    return f"urn:pulumi:{spec.get('stack') or stack}::{spec.get('project') or project}::{types}::" \
-           f"{spec.get('name') or resource['name']}"
+        types = f"{_qualified_type(parent)}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{types}::{name}"
 
 
 def _qualified_type(urn: str) -> str:
