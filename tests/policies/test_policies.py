@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from google.protobuf import json_format
 
+from odyssey.domain import invariants
 from policies.rules.catalog import POLICIES
 from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86_64, MIN_INSTANCES, RESOLVE_SSM
 from tests.plans import ROOT
@@ -354,6 +356,24 @@ def protocol():
     client = Protocol(ROOT / "policies")
     yield client
     client.close()
+
+
+def test_the_pack_process_announces_the_shared_thresholds_as_its_defaults(protocol):
+    """The pack runs alone; the defaults it serves are the numbers the program's config and audits read."""
+    schemas = {p.name: json_format.MessageToDict(p.configSchema.properties) for p in protocol.info.policies}
+    assert {
+        (policy, key): schemas[policy][key]["default"]
+        for policy, key in [("min-availability-zones", "minimumZones"), ("min-instances", "minimumInstances"),
+                            ("capacity-during-cycling", "minimumInService"), ("daily-cycling", "maximumLifetimeSeconds"),
+                            ("ecs-optimized-ami", "allowedImagePrefixes")]
+    } == {
+        ("min-availability-zones", "minimumZones"): invariants.MIN_AVAILABILITY_ZONES,
+        ("min-instances", "minimumInstances"): invariants.MIN_INSTANCES,
+        ("capacity-during-cycling", "minimumInService"): invariants.MIN_INSTANCES,
+        ("daily-cycling", "maximumLifetimeSeconds"): invariants.DAILY_CYCLE_SECONDS,
+        ("ecs-optimized-ami", "allowedImagePrefixes"): [invariants.ECS_AMI_IMAGE_PREFIX],
+    }
+    assert schemas["daily-cycling"]["maximumLifetimeSeconds"]["minimum"] == invariants.AWS_LIFETIME_MIN_SECONDS
 
 
 @pytest.mark.parametrize("policy, label, resources, config, expected, cannot", PARAMS)
