@@ -5,7 +5,8 @@ the project; the program imports this module (``odyssey.domain.invariants``
 re-exports it) so the config's defaults, the gate and the audits never disagree.
 """
 
-# Design doc 000 (shared/seeds/000), "ECS Instance Notes": "Minimum of 3 availability zones are used".
+# Design doc 000 (shared/seeds/000_8418f32c5aaed4cc.txt), "ECS Instance Notes": "Minimum of 3 availability zones
+# are used".
 MIN_AVAILABILITY_ZONES = 3
 
 # Design doc 000, "ECS Instance Notes": "Minimum of 4 instances are in service".
