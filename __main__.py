@@ -48,7 +48,9 @@ if config.owns_cluster:
     machine = MachineLayerOutputs.of_owner(
         config.region, f"{pulumi.get_organization()}/{names.project}/{names.stack}", network, ingress, cluster,
         instance_type=config.cluster_config.instance_type,
-        listener_slots=listener_slots(config, names.stack))
+        listener_slots=listener_slots(config, names.stack),
+        min_size=config.cluster_config.min_size,
+        max_instance_lifetime_seconds=config.cluster_config.max_instance_lifetime_seconds)
 else:
     machine = read_owner(config.cluster_stack, opts)
     problems = cluster_problems(config, names.stack, config.cluster_stack, machine.instance_type, machine.listener_slots)

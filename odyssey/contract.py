@@ -15,6 +15,10 @@ class MachineLayerOutputs:
     Field names are the stack output names. ``https_listener_arn`` is None when
     the owner has no certificate. ``listener_slots`` maps each application
     stack allowed on the cluster to its slot of listener-rule priorities.
+    ``min_size`` and ``max_instance_lifetime_seconds`` are the owner's group
+    settings, which ``odyssey status`` and ``cycle-audit`` check the live
+    cluster against (with ``availability_zones``); they are None on a stack
+    whose owner was deployed before it exported them.
     """
 
     region: pulumi.Input[str]
@@ -39,11 +43,14 @@ class MachineLayerOutputs:
     alb_arn_suffix: pulumi.Input[str]
     instance_type: str
     listener_slots: dict[str, int]
+    min_size: int | None
+    max_instance_lifetime_seconds: int | None
 
     @classmethod
     def of_owner(cls, region: str, stack: str, network: Any, ingress: Any, cluster: Any, instance_type: str,
-                 listener_slots: dict[str, int]) -> MachineLayerOutputs:
-        """The outputs of a stack that owns its cluster, from its Network, SharedLoadBalancer and SharedCluster."""
+                 listener_slots: dict[str, int], min_size: int,
+                 max_instance_lifetime_seconds: int) -> MachineLayerOutputs:
+        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancer, SharedCluster and settings."""
         return cls(
             region=region,
             cluster_stack=stack,
@@ -67,6 +74,8 @@ class MachineLayerOutputs:
             alb_arn_suffix=ingress.arn_suffix,
             instance_type=instance_type,
             listener_slots=listener_slots,
+            min_size=min_size,
+            max_instance_lifetime_seconds=max_instance_lifetime_seconds,
         )
 
     @staticmethod

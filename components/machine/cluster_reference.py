@@ -21,6 +21,10 @@ from odyssey.contract import MachineLayerOutputs
 
 # Outputs that may legitimately be None on the owner (no certificate configured).
 OPTIONAL_OUTPUTS = frozenset({"httpsListenerArn"})
+# Outputs added after owners were first deployed. An owner deployed before them still serves its application
+# stacks (nothing here depends on them): they are passed on as None, and `odyssey status` and `cycle-audit`
+# then compare against the invariants and say so. Redeploying the owner exports them.
+ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds"})
 
 
 class OwnerNotDeployedError(Exception):
@@ -34,7 +38,8 @@ def check_owner_outputs(stack_name: str, outputs: dict[str, Any]) -> dict[str, A
             f"odyssey:clusterStack: the owning stack {stack_name} has no outputs. Deploy it first "
             f"(pulumi up --stack {stack_name}), then this stack."
         )
-    missing = [n for n in MachineLayerOutputs.output_names() if n not in outputs and n not in OPTIONAL_OUTPUTS]
+    missing = [n for n in MachineLayerOutputs.output_names()
+               if n not in outputs and n not in OPTIONAL_OUTPUTS and n not in ADDED_LATER]
     if missing:
         raise OwnerNotDeployedError(
             f"odyssey:clusterStack: {stack_name} does not export {', '.join(missing)}; is it an Odyssey stack "
@@ -51,4 +56,6 @@ def read_owner(stack_name: str, opts: pulumi.ResourceOptions | None = None) -> M
     values["cluster_stack"] = stack_name
     # Numbers cross the engine as floats.
     values["listener_slots"] = {name: int(slot) for name, slot in (values["listener_slots"] or {}).items()}
+    for name in ("min_size", "max_instance_lifetime_seconds"):
+        values[name] = None if values[name] is None else int(values[name])
     return MachineLayerOutputs(**values)

@@ -1,9 +1,9 @@
 """The machine layer's configuration: tags, network, cluster and load balancer models.
 
 Keys: ``odyssey:tags``, ``odyssey:network``, ``odyssey:cluster`` and
-``odyssey:loadBalancer`` of an owning stack. Organisation invariants (at least
-4 instances, at least 3 AZs) are the policy pack's job; the defaults here
-already satisfy them.
+``odyssey:loadBalancer`` of an owning stack. Organisation invariants (the
+minimum instances and AZs of ``odyssey.domain.invariants``) are the policy
+pack's job; the defaults here already satisfy them.
 """
 
 from __future__ import annotations
@@ -19,11 +19,18 @@ from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.images import pinned_image_problem
+from odyssey.domain.invariants import (
+    AWS_LIFETIME_MAX_SECONDS,
+    AWS_LIFETIME_MIN_SECONDS,
+    AWS_LIFETIME_OFF,
+    DAILY_CYCLE_SECONDS,
+    MIN_AVAILABILITY_ZONES,
+    MIN_INSTANCES,
+)
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
-# AWS: max instance lifetime is 0 (off) or 86,400 to 31,536,000 seconds.
-LIFETIME_MIN_SECONDS = 86_400
-LIFETIME_MAX_SECONDS = 31_536_000
+# An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
+ALB_MIN_SUBNETS = 2
 
 AVAILABILITY_ZONE = re.compile(r"^(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d)[a-z]$")
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
@@ -80,13 +87,13 @@ class ExistingVpc(Model):
         "belong to it.",
     )
     private_subnet_ids: list[str] = Field(
-        min_length=3, examples=[["subnet-0a1b2c3d", "subnet-1a2b3c4d", "subnet-2a3b4c5d"]],
+        min_length=MIN_AVAILABILITY_ZONES, examples=[["subnet-0a1b2c3d", "subnet-1a2b3c4d", "subnet-2a3b4c5d"]],
         description="Subnets the container instances launch in (the Auto Scaling group's VPC zone identifiers), "
         "in at least 3 availability zones. They need a route to a NAT gateway: the ECS agent, ECR and SSM are "
         "reached through it, since instances get no public IP.",
     )
     public_subnet_ids: list[str] = Field(
-        min_length=2, examples=[["subnet-3a4b5c6d", "subnet-4a5b6c7d", "subnet-5a6b7c8d"]],
+        min_length=ALB_MIN_SUBNETS, examples=[["subnet-3a4b5c6d", "subnet-4a5b6c7d", "subnet-5a6b7c8d"]],
         description="Subnets the internet-facing ALB is placed in, with a route to an internet gateway, in at "
         "least 2 availability zones (an Application Load Balancer needs two).",
     )
@@ -161,8 +168,9 @@ class NetworkConfig(Model):
         duplicates = sorted({az for az in value if value.count(az) > 1})
         if duplicates:
             raise ValueError(f"names {', '.join(duplicates)} more than once")
-        if len(value) < 3:
-            raise ValueError(f"names {len(value)} availability zone(s); the machine layer needs at least 3")
+        if len(value) < MIN_AVAILABILITY_ZONES:
+            raise ValueError(f"names {len(value)} availability zone(s); the machine layer needs at least "
+                             f"{MIN_AVAILABILITY_ZONES}")
         return value
 
 
@@ -215,7 +223,7 @@ class ClusterConfig(Model):
         "general-purpose type with 2 vCPUs and 8 GiB.",
     )
     min_size: int = Field(
-        4, ge=0, examples=[4],
+        MIN_INSTANCES, ge=0, examples=[MIN_INSTANCES],
         description="Minimum size of the Auto Scaling group. Default 4: the organisation's minimum, which the "
         "policy pack's `min-instances` enforces.",
     )
@@ -225,7 +233,7 @@ class ClusterConfig(Model):
         "scaling moves the desired count between the two. Default: three times the minimum.",
     )
     max_instance_lifetime_seconds: int = Field(
-        LIFETIME_MIN_SECONDS, examples=[LIFETIME_MIN_SECONDS],
+        DAILY_CYCLE_SECONDS, examples=[DAILY_CYCLE_SECONDS],
         description="Maximum instance lifetime of the Auto Scaling group: older instances are replaced, launch "
         "before terminate, each new one booting the latest ECS-optimized AMI. AWS accepts 0 (never) or "
         "86,400-31,536,000 seconds; default one day, the organisation's daily cycling (policy `daily-cycling`).",
@@ -332,9 +340,10 @@ class ClusterConfig(Model):
     @field_validator("max_instance_lifetime_seconds")
     @classmethod
     def _lifetime(cls, value: int) -> int:
-        if value != 0 and not LIFETIME_MIN_SECONDS <= value <= LIFETIME_MAX_SECONDS:
+        if value != AWS_LIFETIME_OFF and not AWS_LIFETIME_MIN_SECONDS <= value <= AWS_LIFETIME_MAX_SECONDS:
             raise ValueError(
-                f"is {value}; AWS accepts 0 (never replace) or {LIFETIME_MIN_SECONDS:,} to {LIFETIME_MAX_SECONDS:,} seconds"
+                f"is {value}; AWS accepts {AWS_LIFETIME_OFF} (never replace) or {AWS_LIFETIME_MIN_SECONDS:,} to "
+                f"{AWS_LIFETIME_MAX_SECONDS:,} seconds"
             )
         return value
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ECS_AMI_PARAMETER_X86_64 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
-ECS_AMI_PARAMETER_ARM64 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
-ECS_AMI_PREFIX = "resolve:ssm:/aws/service/ecs/optimized-ami/"
+from odyssey.domain.invariants import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64, RESOLVE_SSM
 
 # family, generation, attributes, size: "c7gn.2xlarge" -> ("c", "7", "gn", "2xlarge").
 INSTANCE_TYPE = re.compile(
@@ -60,4 +58,4 @@ def ecs_ami_image_id(instance_type: str) -> str:
         if parse_instance_type(instance_type).architecture == "arm64"
         else ECS_AMI_PARAMETER_X86_64
     )
-    return f"resolve:ssm:{parameter}"
+    return f"{RESOLVE_SSM}{parameter}"

@@ -1,4 +1,4 @@
-"""Where the cluster's subnets go: at least three availability zones.
+"""Where the cluster's subnets go: at least ``MIN_AVAILABILITY_ZONES`` availability zones.
 
 Pure decisions over facts looked up by the program (the region's zones, the
 zones of existing subnets), so the rules are tested without AWS.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-MIN_AVAILABILITY_ZONES = 3
+from odyssey.domain.invariants import MIN_AVAILABILITY_ZONES
 
 
 class PlacementError(ValueError):

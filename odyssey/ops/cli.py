@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -13,7 +13,11 @@ from rich.table import Table
 from rich.tree import Tree
 
 from odyssey.config.base import ConfigError
+from odyssey.domain.invariants import AWS_LIFETIME_MIN_SECONDS, CYCLE_AUDIT_GRACE_SECONDS
 from odyssey.domain.placement import PlacementError
+
+if TYPE_CHECKING:
+    from odyssey.ops.live.aws_ops import Expected
 
 app = typer.Typer(
     help="Odyssey: the machine layer for Docker containers on AWS ECS.",
@@ -371,15 +375,34 @@ def _watch(stack: str, service: str, outputs: dict[str, Any], previous: Optional
         raise typer.Exit(EXIT_BROKEN)
 
 
-def _status(stack: str, outputs_file: Optional[Path], minimum: int):
-    from odyssey.ops.live.aws_ops import OpsError, clients, cluster_status
+MinimumOption = Annotated[
+    Optional[int],
+    typer.Option(help="Instances that must be in service. Default: the stack's minSize output.", min=1),
+]
+GraceOption = Annotated[
+    int,
+    typer.Option(help="Seconds past the lifetime before an instance counts as overdue (the group replaces "
+                      "instances gradually).", min=0),
+]
+
+
+def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], max_lifetime: Optional[int] = None):
+    """The live cluster, and what it is checked against: the stack's own outputs, or the flags over them."""
+    from odyssey.ops.live.aws_ops import OpsError, clients, cluster_status, expected_of
 
     outputs = _stack_outputs(stack, outputs_file)
+    expected = expected_of(outputs, minimum=minimum, max_lifetime_seconds=max_lifetime)
     try:
-        return cluster_status(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
-                              outputs["region"], minimum=minimum)
+        state = cluster_status(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
+                               outputs["region"], minimum=expected.minimum)
     except OpsError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
+    return state, expected
+
+
+def _print_notes(expected: Expected) -> None:
+    for note in expected.notes:
+        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -387,12 +410,18 @@ def status(
     stack: StackArg,
     outputs_file: OutputsOption = None,
     as_json: JsonFlag = False,
-    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
+    minimum: MinimumOption = None,
 ) -> None:
-    """The cluster overview: instances per AZ with their age and reservations, services and their rollouts."""
-    state = _status(stack, outputs_file, minimum)
+    """The cluster overview: instances per AZ with their age and reservations, services and their rollouts.
+
+    Instances in service are checked against the stack's own minSize output
+    (or --minimum); an older stack without it is checked against the invariant,
+    and a note says so.
+    """
+    state, expected = _status(stack, outputs_file, minimum)
     if as_json:
-        print(json.dumps(state.to_json(), indent=2, default=str))
+        print(json.dumps({**state.to_json(), "expected": expected.to_json(), "notes": list(expected.notes)},
+                         indent=2, default=str))
         return
     nodes = Table(title=f"{state.cluster} ({state.region}): instances")
     for column in ("instance", "AZ", "state", "age h", "agent", "CPU %", "memory %"):
@@ -413,6 +442,7 @@ def status(
     console.print(services)
     for warning in state.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    _print_notes(expected)
 
 
 @app.command("cycle-audit")
@@ -420,23 +450,37 @@ def cycle_audit(
     stack: StackArg,
     outputs_file: OutputsOption = None,
     as_json: JsonFlag = False,
-    minimum: Annotated[int, typer.Option(help="Instances that must be in service.", min=1)] = 4,
-    max_lifetime: Annotated[int, typer.Option(help="Maximum instance lifetime, seconds.", min=86400)] = 86400,
-    grace: Annotated[int, typer.Option(help="Seconds past the lifetime before an instance counts as overdue "
-                                               "(the group replaces instances gradually).", min=0)] = 7200,
+    minimum: MinimumOption = None,
+    max_lifetime: Annotated[
+        Optional[int],
+        typer.Option(help="Maximum instance lifetime, seconds. Default: the stack's maxInstanceLifetimeSeconds "
+                          "output.", min=AWS_LIFETIME_MIN_SECONDS),
+    ] = None,
+    grace: GraceOption = CYCLE_AUDIT_GRACE_SECONDS,
 ) -> None:
-    """Is the daily cycle working? Exit code 4 when an invariant is broken now."""
+    """Is the daily cycle working? Exit code 4 when an invariant is broken now.
+
+    The minimum in service, the maximum lifetime and the zone count are the
+    stack's own (its minSize, maxInstanceLifetimeSeconds and availabilityZones
+    outputs); --minimum and --max-lifetime override them. An older stack without
+    an output is checked against the invariant, and a note says so.
+    """
     from odyssey.ops.live.aws_ops import cycle_audit as audit_of
 
-    audit = audit_of(_status(stack, outputs_file, minimum), max_lifetime_seconds=max_lifetime, minimum=minimum,
-                     grace_seconds=grace)
+    state, expected = _status(stack, outputs_file, minimum, max_lifetime)
+    audit = audit_of(state, max_lifetime_seconds=expected.max_lifetime_seconds, minimum=expected.minimum,
+                     minimum_zones=expected.zones, grace_seconds=grace)
     if as_json:
-        print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings}, indent=2))
+        print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings,
+                          "expected": expected.to_json(), "notes": list(expected.notes)}, indent=2))
     else:
+        _print_notes(expected)
         for finding in audit.findings:
             console.print(f"[red]broken:[/] {finding}", highlight=False, soft_wrap=True)
         if not audit.broken:
-            console.print("[green]cycle audit passed[/]: no instance past its lifetime, minimum in service, AZs balanced")
+            console.print(f"[green]cycle audit passed[/]: no instance past its {expected.max_lifetime_seconds} s "
+                          f"lifetime, at least {expected.minimum} in service, {expected.zones} AZs balanced",
+                          highlight=False, soft_wrap=True)
     if audit.broken:
         raise typer.Exit(EXIT_BROKEN)
 

@@ -1,8 +1,9 @@
 """The machine layer's invariants (design doc 000). Mandatory by default.
 
-Minimum of 3 availability zones; minimum of 4 instances in service, also while
-nodes are cycled; nodes cycled daily; stateless, identical nodes on the
-ECS-optimized AMI; logging everywhere; containers deployed by version.
+A minimum of availability zones and of instances in service, also while nodes
+are cycled; nodes cycled daily; stateless, identical nodes on the ECS-optimized
+AMI; logging everywhere; containers deployed by version. The numbers (and their
+sources) are in ``thresholds``, which the program shares.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from pulumi_policy import (
 )
 
 from .images import pinned_image_problem
+from .thresholds import (
+    AWS_LIFETIME_MIN_SECONDS,
+    DAILY_CYCLE_SECONDS,
+    ECS_AMI_IMAGE_PREFIX,
+    ECS_AMI_PARAMETER_X86_64,
+    MIN_AVAILABILITY_ZONES,
+    MIN_INSTANCES,
+    RESOLVE_SSM,
+)
 from .view import (
     ASG,
     AWSX_VPC,
@@ -46,14 +56,16 @@ from .view import (
     truthy,
 )
 
-ECS_OPTIMIZED_PREFIX = "resolve:ssm:/aws/service/ecs/optimized-ami/"
-
 # ------------------------------------------------------------ min-availability-zones
 
 AZ_SCHEMA = PolicyConfigSchema(
-    properties={"minimumZones": {"type": "integer", "minimum": 1, "default": 3,
+    properties={"minimumZones": {"type": "integer", "minimum": 1, "default": MIN_AVAILABILITY_ZONES,
                                  "description": "Fewest availability zones an Auto Scaling group's subnets may span."}},
 )
+
+
+# awsx.ec2.Vpc spans this many zones when given neither zone names nor a count.
+AWSX_DEFAULT_ZONE_COUNT = 3
 
 
 def _zones_of_vpc(stack: Stack, vpc, private_only: bool) -> set[str]:
@@ -108,7 +120,7 @@ def _validate_zones(args: StackValidationArgs, report: ReportViolation) -> None:
     for vpc in stack.of_type(AWSX_VPC):
         def check_vpc(vpc=vpc):
             zones = _zones_of_vpc(stack, vpc, private_only=False)
-            count = len(zones) or int(vpc.props.get("numberOfAvailabilityZones") or 3)
+            count = len(zones) or int(vpc.props.get("numberOfAvailabilityZones") or AWSX_DEFAULT_ZONE_COUNT)
             if count < minimum:
                 report(f"VPC '{vpc.name}' spans {count} availability zone(s); at least {minimum} are required.", vpc.urn)
         unresolved.check(vpc, check_vpc)
@@ -117,8 +129,8 @@ def _validate_zones(args: StackValidationArgs, report: ReportViolation) -> None:
 
 min_availability_zones = StackValidationPolicy(
     name="min-availability-zones",
-    description="Auto Scaling groups and VPCs must span at least 3 availability zones, so losing a zone leaves the "
-                "cluster running (design doc 000; Security Hub AutoScaling.2).",
+    description=f"Auto Scaling groups and VPCs must span at least {MIN_AVAILABILITY_ZONES} availability zones, so "
+                "losing a zone leaves the cluster running (design doc 000; Security Hub AutoScaling.2).",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=AZ_SCHEMA,
     validate=_validate_zones,
@@ -127,7 +139,7 @@ min_availability_zones = StackValidationPolicy(
 # ------------------------------------------------------------ min-instances
 
 INSTANCES_SCHEMA = PolicyConfigSchema(
-    properties={"minimumInstances": {"type": "integer", "minimum": 1, "default": 4,
+    properties={"minimumInstances": {"type": "integer", "minimum": 1, "default": MIN_INSTANCES,
                                      "description": "Fewest instances an Auto Scaling group may run."}},
 )
 
@@ -150,8 +162,8 @@ def _validate_instances(args: ResourceValidationArgs, report: ReportViolation) -
 
 min_instances = ResourceValidationPolicy(
     name="min-instances",
-    description="Auto Scaling groups keep at least 4 instances in service (design doc 000), with desired and maximum "
-                "capacity no lower than the minimum.",
+    description=f"Auto Scaling groups keep at least {MIN_INSTANCES} instances in service (design doc 000), with "
+                "desired and maximum capacity no lower than the minimum.",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=INSTANCES_SCHEMA,
     validate=_validate_instances,
@@ -160,7 +172,7 @@ min_instances = ResourceValidationPolicy(
 # ------------------------------------------------------------ capacity-during-cycling
 
 CYCLING_CAPACITY_SCHEMA = PolicyConfigSchema(
-    properties={"minimumInService": {"type": "integer", "minimum": 1, "default": 4,
+    properties={"minimumInService": {"type": "integer", "minimum": 1, "default": MIN_INSTANCES,
                                      "description": "Instances that must stay in service while instances are replaced."}},
 )
 # AWS's instance-refresh default when no preference is given.
@@ -198,8 +210,8 @@ def _validate_cycling_capacity(args: ResourceValidationArgs, report: ReportViola
 
 capacity_during_cycling = ResourceValidationPolicy(
     name="capacity-during-cycling",
-    description="While instances are cycled or refreshed, at least 4 stay in service: the group launches a "
-                "replacement before it terminates (design doc 000: minimum of 4 instances in service).",
+    description=f"While instances are cycled or refreshed, at least {MIN_INSTANCES} stay in service: the group "
+                "launches a replacement before it terminates (design doc 000).",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=CYCLING_CAPACITY_SCHEMA,
     validate=_validate_cycling_capacity,
@@ -208,7 +220,8 @@ capacity_during_cycling = ResourceValidationPolicy(
 # ------------------------------------------------------------ daily-cycling
 
 LIFETIME_SCHEMA = PolicyConfigSchema(
-    properties={"maximumLifetimeSeconds": {"type": "integer", "minimum": 86400, "default": 86400,
+    properties={"maximumLifetimeSeconds": {"type": "integer", "minimum": AWS_LIFETIME_MIN_SECONDS,
+                                           "default": DAILY_CYCLE_SECONDS,
                                            "description": "Longest an instance may live before it is replaced."}},
 )
 
@@ -355,7 +368,7 @@ homogeneous_nodes = ResourceValidationPolicy(
 
 AMI_SCHEMA = PolicyConfigSchema(
     properties={"allowedImagePrefixes": {"type": "array", "items": {"type": "string"},
-                                         "default": [ECS_OPTIMIZED_PREFIX],
+                                         "default": [ECS_AMI_IMAGE_PREFIX],
                                          "description": "Image ids a node may boot: the ECS-optimized SSM parameters."}},
 )
 
@@ -367,7 +380,7 @@ def _validate_ami(args: ResourceValidationArgs, report: ReportViolation) -> None
     image = args.props.get("imageId")
     if not image or not any(str(image).startswith(p) for p in prefixes):
         report(f"imageId is {image!r}; nodes boot the ECS-optimized AMI resolved at launch, for example "
-               f"'{ECS_OPTIMIZED_PREFIX}amazon-linux-2023/recommended/image_id'.")
+               f"'{RESOLVE_SSM}{ECS_AMI_PARAMETER_X86_64}'.")
 
 
 ecs_optimized_ami = ResourceValidationPolicy(

@@ -5,7 +5,14 @@ import json
 import pytest
 
 from odyssey.config.base import ConfigError
-from odyssey.domain.ami import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64
+from odyssey.domain.capacity import max_healthy_percentage
+from odyssey.domain.invariants import (
+    DAILY_CYCLE_SECONDS,
+    ECS_AMI_PARAMETER_ARM64,
+    ECS_AMI_PARAMETER_X86_64,
+    MIN_INSTANCES,
+    RESOLVE_SSM,
+)
 from odyssey.ops.offline.plan_diff import alias_urn
 from tests.plans import (
     ASG,
@@ -34,10 +41,11 @@ def plan():
 
 def test_auto_scaling_group_keeps_four_in_service_and_cycles_daily(plan):
     inputs = one(plan, ASG)["inputs"]
-    assert inputs["minSize"] == 4.0
+    assert inputs["minSize"] == MIN_INSTANCES
     assert inputs["maxSize"] == 12.0
-    assert inputs["maxInstanceLifetime"] == 86400.0
-    assert inputs["instanceMaintenancePolicy"] == {"minHealthyPercentage": 100.0, "maxHealthyPercentage": 125.0}
+    assert inputs["maxInstanceLifetime"] == DAILY_CYCLE_SECONDS
+    assert inputs["instanceMaintenancePolicy"] == {"minHealthyPercentage": 100.0,
+                                                   "maxHealthyPercentage": max_healthy_percentage(MIN_INSTANCES)}
     assert inputs["instanceRefresh"]["strategy"] == "Rolling"
     assert inputs["instanceRefresh"]["preferences"]["minHealthyPercentage"] == 100.0
     assert inputs["protectFromScaleIn"] is False
@@ -68,7 +76,7 @@ def test_tags_propagate_to_instances(plan):
 
 def test_launch_template_boots_the_ecs_optimized_ami_with_imdsv2_and_no_public_ip(plan):
     inputs = one(plan, LAUNCH_TEMPLATE)["inputs"]
-    assert inputs["imageId"] == f"resolve:ssm:{ECS_AMI_PARAMETER_X86_64}"
+    assert inputs["imageId"] == f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_X86_64}"
     assert inputs["instanceType"] == "m7i.large"
     assert inputs["metadataOptions"]["httpTokens"] == "required"
     assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1.0
@@ -104,7 +112,7 @@ def test_user_data_writes_ecs_config(plan):
 
 def test_graviton_types_take_the_arm64_parameter():
     plan = plan_config({"odyssey:cluster": {"instanceType": "m7g.large", "sysctls": {"vm.max_map_count": 262144}}})
-    assert one(plan, LAUNCH_TEMPLATE)["inputs"]["imageId"] == f"resolve:ssm:{ECS_AMI_PARAMETER_ARM64}"
+    assert one(plan, LAUNCH_TEMPLATE)["inputs"]["imageId"] == f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_ARM64}"
     assert "vm.max_map_count = 262144" in user_data(plan)
 
 

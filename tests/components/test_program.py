@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from components.machine.cluster_reference import OwnerNotDeployedError, check_owner_outputs
+from components.machine.cluster_reference import ADDED_LATER, OwnerNotDeployedError, check_owner_outputs
 from odyssey.contract import MachineLayerOutputs
+from odyssey.domain.invariants import DAILY_CYCLE_SECONDS, ECS_AMI_IMAGE_PREFIX, MIN_AVAILABILITY_ZONES, MIN_INSTANCES
 from odyssey.ops.offline.plan import PlanError, run_plan
 from tests.plans import (
     ALB,
@@ -40,11 +41,11 @@ def stage():
 
 def test_prod_owns_the_machine_layer(prod):
     group = one(prod, ASG)["inputs"]
-    assert group["minSize"] >= 4 and group["maxInstanceLifetime"] == 86400.0
-    assert len(group["vpcZoneIdentifiers"]) == 3
-    assert len(one(prod, VPC)["inputs"]["availabilityZoneNames"]) == 3
+    assert group["minSize"] >= MIN_INSTANCES and group["maxInstanceLifetime"] == DAILY_CYCLE_SECONDS
+    assert len(group["vpcZoneIdentifiers"]) == MIN_AVAILABILITY_ZONES
+    assert len(one(prod, VPC)["inputs"]["availabilityZoneNames"]) == MIN_AVAILABILITY_ZONES
     template = one(prod, LAUNCH_TEMPLATE)["inputs"]
-    assert template["imageId"].startswith("resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/")
+    assert template["imageId"].startswith(f"{ECS_AMI_IMAGE_PREFIX}amazon-linux-2023/")
     assert template["metadataOptions"]["httpTokens"] == "required"
     provider = one(prod, CAPACITY_PROVIDER)["inputs"]["autoScalingGroupProvider"]
     assert (provider["managedDraining"], provider["managedTerminationProtection"]) == ("ENABLED", "DISABLED")
@@ -63,6 +64,11 @@ def test_prod_exports_the_whole_machine_layer_contract(prod):
     assert prod.outputs["clusterStack"] == "organization/odyssey/prod"
     assert prod.outputs["listenerSlots"] == {"prod": 1, "stage": 2}
     assert prod.outputs["instanceType"] == "m7i.large"
+    # The settings `odyssey status` and `cycle-audit` check the live cluster against are the stack's own.
+    group = one(prod, ASG)["inputs"]
+    assert (prod.outputs["minSize"], prod.outputs["maxInstanceLifetimeSeconds"]) == (
+        group["minSize"], group["maxInstanceLifetime"])
+    assert len(prod.outputs["availabilityZones"]) == len(group["vpcZoneIdentifiers"])
 
 
 def test_every_aws_resource_uses_the_tagged_provider(prod):
@@ -89,7 +95,8 @@ def test_stage_runs_on_prods_cluster_and_creates_none(stage, prod):
         assert not of_type(stage, typ)
     reference = one(stage, STACK_REFERENCE)
     assert reference["inputs"]["name"] == "organization/odyssey/prod"
-    for name in ("clusterName", "clusterArn", "capacityProviderName", "httpsListenerArn", "vpcId"):
+    for name in ("clusterName", "clusterArn", "capacityProviderName", "httpsListenerArn", "vpcId", "minSize",
+                 "maxInstanceLifetimeSeconds"):
         assert stage.outputs[name] == prod.outputs[name]
     assert stage.outputs["clusterStack"] == "organization/odyssey/prod"
 
@@ -144,3 +151,15 @@ def test_urns_are_engine_shaped_at_every_depth(prod):
         assert record["urn"] == f"urn:pulumi:prod::odyssey::{chain}::{record['name']}"
     service = next(r for r in prod.resources if r["type"] == "aws:ecs/service:Service" and r["name"].endswith("api-service"))
     assert service["urn"].split("::")[2] == "odyssey:app:AppStack$odyssey:service:Service$aws:ecs/service:Service"
+
+
+def test_an_owner_deployed_before_it_exported_its_cluster_settings_still_serves(prod):
+    """Its stacks pass the settings on as null; `odyssey status` and `cycle-audit` then use the invariants."""
+    older = {name: value for name, value in prod.outputs.items() if name not in ADDED_LATER}
+    plan = plan_config(
+        {"odyssey:clusterStack": "acme/platform/prod"}, stack="stage",
+        on_monitor=lambda m: m.mocks.stack_outputs.update({"acme/platform/prod": older}),
+    )
+    assert (plan.outputs["minSize"], plan.outputs["maxInstanceLifetimeSeconds"]) == (None, None)
+    assert plan.outputs["clusterName"] == prod.outputs["clusterName"]
+    assert check_owner_outputs("acme/platform/prod", older) == older

@@ -7,6 +7,13 @@ import yaml
 from odyssey.config.base import ConfigError
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig
 from odyssey.config.stack import parse_stack_config, raw_from_pulumi_config
+from odyssey.domain.invariants import (
+    AWS_LIFETIME_MAX_SECONDS,
+    AWS_LIFETIME_MIN_SECONDS,
+    DAILY_CYCLE_SECONDS,
+    MIN_AVAILABILITY_ZONES,
+    MIN_INSTANCES,
+)
 from tests.plans import ROOT
 
 BASE = {"region": "us-east-1", "tags": {"department": "platform", "contact": "ops@example.com"}}
@@ -29,8 +36,8 @@ def test_defaults_satisfy_the_organisation_invariants():
     config = parse_stack_config(BASE)
     assert config.owns_cluster
     cluster = config.cluster_config
-    assert cluster.min_size >= 4 and cluster.max_size >= cluster.min_size
-    assert cluster.max_instance_lifetime_seconds == 86_400
+    assert cluster.min_size >= MIN_INSTANCES and cluster.max_size >= cluster.min_size
+    assert cluster.max_instance_lifetime_seconds == DAILY_CYCLE_SECONDS
     assert config.network_config.nat_gateways == "OnePerAz"
     assert config.load_balancer_config.deletion_protection is True
     assert config.protect_stateful_resources is True
@@ -54,8 +61,10 @@ def test_defaults_satisfy_the_organisation_invariants():
         (with_(cluster={"minSize": 6, "maxSize": 5}), "odyssey:cluster.maxSize", "below minSize (6)", "odyssey:cluster.maxSize: 12"),
         # lifetime AWS rejects
         (with_(cluster={"maxInstanceLifetimeSeconds": 3600}), "odyssey:cluster.maxInstanceLifetimeSeconds", "86,400 to 31,536,000", "86400"),
-        (with_(cluster={"maxInstanceLifetimeSeconds": 86_399}), "odyssey:cluster.maxInstanceLifetimeSeconds", "86,400", "86400"),
-        (with_(cluster={"maxInstanceLifetimeSeconds": 31_536_001}), "odyssey:cluster.maxInstanceLifetimeSeconds", "31,536,000", "86400"),
+        (with_(cluster={"maxInstanceLifetimeSeconds": AWS_LIFETIME_MIN_SECONDS - 1}), "odyssey:cluster.maxInstanceLifetimeSeconds",
+         f"{AWS_LIFETIME_MIN_SECONDS:,}", str(DAILY_CYCLE_SECONDS)),
+        (with_(cluster={"maxInstanceLifetimeSeconds": AWS_LIFETIME_MAX_SECONDS + 1}), "odyssey:cluster.maxInstanceLifetimeSeconds",
+         f"{AWS_LIFETIME_MAX_SECONDS:,}", str(DAILY_CYCLE_SECONDS)),
         # malformed instance types, CIDRs, ARNs
         (with_(cluster={"instanceType": "m7i.lrg"}), "odyssey:cluster.instanceType", "not an EC2 instance type", '"m7i.large"'),
         (with_(network={"cidrBlock": "10.0.0.0/33"}), "odyssey:network.cidrBlock", "not an IPv4 CIDR block", '"10.20.0.0/16"'),
@@ -71,12 +80,12 @@ def test_defaults_satisfy_the_organisation_invariants():
         ({**BASE, "tags": {**BASE["tags"], "extra": {"aws:owner": "x"}}}, "odyssey:tags.extra", "not starting with 'aws:'", None),
         # availability zones
         (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1a"]}), "odyssey:network.availabilityZones", "us-east-1a more than once", "us-east-1c"),
-        (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b"]}), "odyssey:network.availabilityZones", "at least 3", "us-east-1c"),
+        (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b"]}), "odyssey:network.availabilityZones", f"at least {MIN_AVAILABILITY_ZONES}", "us-east-1c"),
         (with_(network={"availabilityZones": ["us-east-1a", "us-east-1b", "useast1c"]}), "odyssey:network.availabilityZones", "'useast1c' is not an availability zone", None),
         # existing VPC
         (with_(network={"existing": {"vpcId": "vpc-123", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a1b2c3d", "subnet-2a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.vpcId", "not a VPC id", "vpc-0a1b2c3d4e5f67890"),
         (with_(network={"existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3d", "subnet-1a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.privateSubnetIds", "same subnet more than once", None),
-        (with_(network={"existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.privateSubnetIds", "at least 3 items", None),
+        (with_(network={"existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.existing.privateSubnetIds", f"at least {MIN_AVAILABILITY_ZONES} items", None),
         (with_(network={"cidrBlock": "10.1.0.0/16", "existing": {"vpcId": "vpc-0a1b2c3d", "privateSubnetIds": ["subnet-0a1b2c3d", "subnet-1a1b2c3d", "subnet-2a1b2c3d"], "publicSubnetIds": ["subnet-1a2b3c4d", "subnet-2a2b3c4d"]}}), "odyssey:network.cidrBlock", "cannot be combined with odyssey:network.existing", '"existing"'),
         (with_(loadBalancer={"certificateArn": CERT.replace("us-east-1", "eu-west-1")}), "odyssey:loadBalancer.certificateArn", "is in eu-west-1, but the load balancer is in us-east-1", "arn:aws:acm:us-east-1:"),
         # bootstrap settings

@@ -1,6 +1,7 @@
 import pytest
 
-from odyssey.domain.ami import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64, ecs_ami_image_id, parse_instance_type
+from odyssey.domain.ami import ecs_ami_image_id, parse_instance_type
+from odyssey.domain.invariants import ECS_AMI_PARAMETER_ARM64, ECS_AMI_PARAMETER_X86_64, RESOLVE_SSM
 
 
 @pytest.mark.parametrize(
@@ -28,8 +29,10 @@ def test_architecture_of_instance_types(instance_type, architecture):
 
 
 def test_image_id_resolves_the_ecs_optimized_parameter_at_launch():
-    assert ecs_ami_image_id("m7i.large") == f"resolve:ssm:{ECS_AMI_PARAMETER_X86_64}"
-    assert ecs_ami_image_id("m7g.large") == f"resolve:ssm:{ECS_AMI_PARAMETER_ARM64}"
+    assert ecs_ami_image_id("m7i.large") == f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_X86_64}"
+    assert ecs_ami_image_id("m7g.large") == f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_ARM64}"
+    # AWS's own names (ECS developer guide, "Retrieving Amazon ECS-optimized Linux AMI metadata"), spelt out once.
+    assert RESOLVE_SSM == "resolve:ssm:"
     assert ECS_AMI_PARAMETER_X86_64 == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
     assert ECS_AMI_PARAMETER_ARM64 == "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
 

@@ -19,6 +19,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 
+from odyssey.domain.invariants import MIN_INSTANCES
+
 REGION = "us-east-1"
 CLUSTER = "odyssey-prod"
 GROUP = "odyssey-prod-nodes"
@@ -38,7 +40,7 @@ def build_cluster(nodes: int = 6, old: int = 0, zones: str = "abc") -> dict:
     template = ec2.create_launch_template(LaunchTemplateName="node", LaunchTemplateData={
         "ImageId": "ami-12c6146b", "InstanceType": "m7i.large"})["LaunchTemplate"]["LaunchTemplateId"]
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=GROUP, MinSize=min(nodes, 4), MaxSize=12, DesiredCapacity=nodes,
+        AutoScalingGroupName=GROUP, MinSize=min(nodes, MIN_INSTANCES), MaxSize=12, DesiredCapacity=nodes,
         LaunchTemplate={"LaunchTemplateId": template}, VPCZoneIdentifier=",".join(subnets))
     ecs.create_cluster(clusterName=CLUSTER)
     instances = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]["Instances"]

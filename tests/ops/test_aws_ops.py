@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
@@ -10,11 +11,20 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
+from odyssey.domain.invariants import (
+    AWS_LIFETIME_OFF,
+    CYCLE_AUDIT_GRACE_SECONDS,
+    DAILY_CYCLE_SECONDS,
+    MIN_AVAILABILITY_ZONES,
+    MIN_INSTANCES,
+)
 from odyssey.ops.live.aws_ops import (
+    Expected,
     OpsError,
     clients,
     cluster_status,
     cycle_audit,
+    expected_of,
     primary_deployment,
     shell_command,
     watch_rollout,
@@ -76,9 +86,9 @@ def test_status_shows_services_mid_deployment_and_failed_ones(aws, monkeypatch):
 
 
 def test_status_warns_below_minimum_and_unbalanced(aws):
-    build_cluster(nodes=3, zones="aab")
+    build_cluster(nodes=MIN_INSTANCES - 1, zones="aab")
     warnings = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW).warnings
-    assert "3 instances in service, below the minimum of 4" in warnings
+    assert f"{MIN_INSTANCES - 1} instances in service, below the minimum of {MIN_INSTANCES}" in warnings
     assert not any("unbalanced" in w for w in warnings)  # 2 and 1 differ by one: balanced enough
     build_cluster_unbalanced = cluster_status(aws, CLUSTER, GROUP, REGION, minimum=1, now=NOW)
     assert build_cluster_unbalanced.warnings == []
@@ -92,11 +102,49 @@ def test_cycle_audit_passes_a_healthy_cluster(aws):
 
 def test_cycle_audit_finds_instances_past_their_lifetime_and_grace(aws):
     build_cluster(nodes=6, old=2)  # 30 hours old: past 24 h and 2 h of grace
+    assert DAILY_CYCLE_SECONDS + CYCLE_AUDIT_GRACE_SECONDS < 30 * 3600
     audit = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW))
     assert audit.broken
     assert sum("past the 24 h maximum lifetime" in f for f in audit.findings) == 2
     lenient = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW), grace_seconds=8 * 3600)
     assert not lenient.broken
+
+
+def test_cycle_audit_of_a_group_that_never_cycles(aws):
+    build_cluster(nodes=6)  # every node younger than a day
+    findings = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW),
+                           max_lifetime_seconds=AWS_LIFETIME_OFF).findings
+    assert findings == ["the group sets no maximum instance lifetime, so instances are never cycled; ages are "
+                        f"checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)"]
+
+
+INVARIANTS = Expected(MIN_INSTANCES, DAILY_CYCLE_SECONDS, MIN_AVAILABILITY_ZONES)
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+
+
+@pytest.mark.parametrize("outputs, flags, expected, notes", [
+    ({"minSize": 6.0, "maxInstanceLifetimeSeconds": 172800.0, "availabilityZones": ZONES}, {},
+     Expected(6, 172800, 4), 0),
+    ({"minSize": 6, "maxInstanceLifetimeSeconds": 172800, "availabilityZones": ZONES},
+     {"minimum": 5, "max_lifetime_seconds": 90000}, Expected(5, 90000, 4), 0),
+    ({"minSize": 0, "maxInstanceLifetimeSeconds": 0, "availabilityZones": ZONES[:3]}, {}, Expected(0, 0, 3), 0),
+    # The flags stand in for missing outputs: only the zone count falls back.
+    ({}, {"minimum": 5, "max_lifetime_seconds": 90000}, Expected(5, 90000, MIN_AVAILABILITY_ZONES), 1),
+])
+def test_expected_values_come_from_the_stack_then_the_flags(outputs, flags, expected, notes):
+    found = expected_of(outputs, **flags)
+    assert (found.minimum, found.max_lifetime_seconds, found.zones) == (
+        expected.minimum, expected.max_lifetime_seconds, expected.zones)
+    assert len(found.notes) == notes
+
+
+@pytest.mark.parametrize("outputs", [{}, {"minSize": None, "maxInstanceLifetimeSeconds": None, "availabilityZones": None}])
+def test_missing_outputs_fall_back_to_the_invariants_with_a_note_each(outputs):
+    found = expected_of(outputs)
+    assert (found.minimum, found.max_lifetime_seconds, found.zones) == (
+        INVARIANTS.minimum, INVARIANTS.max_lifetime_seconds, INVARIANTS.zones)
+    assert [re.search(r"does not export (\w+)", note)[1] for note in found.notes] == [
+        "minSize", "maxInstanceLifetimeSeconds", "availabilityZones"]
 
 
 def test_cycle_audit_finds_too_few_zones_and_imbalance(aws):
@@ -110,7 +158,7 @@ def test_empty_cluster(aws):
     build_cluster(nodes=0)
     status = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW)
     assert status.nodes == [] and status.services == []
-    assert "0 instances in service, below the minimum of 4" in status.warnings
+    assert f"0 instances in service, below the minimum of {MIN_INSTANCES}" in status.warnings
     assert cycle_audit(status).broken
 
 

@@ -9,6 +9,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 import odyssey.ops.live.automation
+from odyssey.domain.invariants import DAILY_CYCLE_SECONDS, MIN_AVAILABILITY_ZONES, MIN_INSTANCES
 from odyssey.ops.cli import EXIT_BROKEN, EXIT_CONFIG, EXIT_POLICY, app
 from tests.ops.aws_fixtures import (
     CLUSTER,
@@ -31,12 +32,21 @@ def credentials(monkeypatch):
         monkeypatch.setenv(key, value)
 
 
+ZONES = [f"{REGION}{z}" for z in "abc"]
+NAMES = {"region": REGION, "clusterName": CLUSTER, "autoScalingGroupName": GROUP, "serviceNames": {"api": "prod-api"}}
+SETTINGS = {"availabilityZones": ZONES, "minSize": MIN_INSTANCES, "maxInstanceLifetimeSeconds": DAILY_CYCLE_SECONDS}
+
+
+def write_outputs(tmp_path, outputs: dict | None = None, **settings) -> str:
+    """An outputs file as `pulumi stack output --json` writes it: by default the stack's names and own settings."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**NAMES, **SETTINGS, **settings} if outputs is None else outputs))
+    return str(path)
+
+
 @pytest.fixture
 def outputs(tmp_path):
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps({"region": REGION, "clusterName": CLUSTER, "autoScalingGroupName": GROUP,
-                                "serviceNames": {"api": "prod-api"}}))
-    return str(path)
+    return write_outputs(tmp_path)
 
 
 @pytest.fixture
@@ -73,8 +83,79 @@ def test_cycle_audit_exit_codes(outputs):
     with mock_aws():
         build_cluster(nodes=6, zones="ab")
         broken = runner.invoke(app, ["cycle-audit", "prod", "--outputs", outputs])
-    assert healthy.exit_code == 0 and json.loads(healthy.output) == {"stack": "prod", "broken": False, "findings": []}
+    assert healthy.exit_code == 0 and json.loads(healthy.output) == {
+        "stack": "prod", "broken": False, "findings": [], "notes": [],
+        "expected": {"minimum": MIN_INSTANCES, "maxLifetimeSeconds": DAILY_CYCLE_SECONDS,
+                     "zones": MIN_AVAILABILITY_ZONES}}
     assert broken.exit_code == EXIT_BROKEN and "span 2 availability zone(s)" in broken.output
+
+
+def audit(outputs: str, *flags: str, nodes: int, old: int = 0, zones: str = "abc"):
+    with mock_aws():
+        build_cluster(nodes=nodes, old=old, zones=zones)
+        return runner.invoke(app, ["cycle-audit", "prod", "--outputs", outputs, *flags])
+
+
+def test_cycle_audit_holds_the_cluster_to_the_stacks_own_min_size(tmp_path):
+    outputs = write_outputs(tmp_path, minSize=6.0)  # numbers cross the engine as floats
+    short = audit(outputs, nodes=5)
+    assert short.exit_code == EXIT_BROKEN, short.output
+    assert "5 instances in service, below the minimum of 6" in short.output
+    full = audit(outputs, nodes=6)
+    assert full.exit_code == 0, full.output
+    assert "at least 6 in service" in full.output
+
+
+def test_cycle_audit_reads_the_stacks_lifetime_and_the_flag_overrides_it(tmp_path):
+    outputs = write_outputs(tmp_path, maxInstanceLifetimeSeconds=2 * DAILY_CYCLE_SECONDS)
+    two_days = audit(outputs, nodes=6, old=1)  # one node 30 hours old
+    assert two_days.exit_code == 0, two_days.output
+    one_day = audit(outputs, "--max-lifetime", str(DAILY_CYCLE_SECONDS), nodes=6, old=1)
+    assert one_day.exit_code == EXIT_BROKEN and "past the 24 h maximum lifetime" in one_day.output
+
+
+def test_cycle_audit_minimum_flag_overrides_the_stacks_min_size(tmp_path):
+    result = audit(write_outputs(tmp_path, minSize=6), "--minimum", "5", nodes=5)
+    assert result.exit_code == 0, result.output
+
+
+def test_cycle_audit_holds_instances_to_every_zone_the_stack_spans(tmp_path):
+    outputs = write_outputs(tmp_path, availabilityZones=[*ZONES, f"{REGION}d"])
+    result = audit(outputs, nodes=6)
+    assert result.exit_code == EXIT_BROKEN and "span 3 availability zone(s), below 4" in result.output
+
+
+@pytest.mark.parametrize("outputs, missing", [
+    # A stack on a cluster whose owner is older re-exports the new outputs as null.
+    ({**NAMES, "availabilityZones": ZONES, "minSize": None, "maxInstanceLifetimeSeconds": None},
+     ["minSize", "maxInstanceLifetimeSeconds"]),
+    # An owner deployed before the outputs existed; older still, before availabilityZones.
+    ({**NAMES, "availabilityZones": ZONES}, ["minSize", "maxInstanceLifetimeSeconds"]),
+    (NAMES, ["minSize", "maxInstanceLifetimeSeconds", "availabilityZones"]),
+])
+def test_an_older_stack_is_audited_against_the_invariants_and_says_so(tmp_path, outputs, missing):
+    path = write_outputs(tmp_path, outputs)
+    short = audit(path, nodes=MIN_INSTANCES - 1)
+    assert short.exit_code == EXIT_BROKEN
+    assert f"below the minimum of {MIN_INSTANCES}" in short.output
+    assert sorted(n for n in SETTINGS if f"does not export {n}" in short.output) == sorted(missing)
+    overdue = audit(path, "--json", nodes=6, old=1)  # one node 30 hours old: past the daily cycle
+    document = json.loads(overdue.output)
+    assert overdue.exit_code == EXIT_BROKEN and len(document["notes"]) == len(missing)
+    assert document["expected"] == {"minimum": MIN_INSTANCES, "maxLifetimeSeconds": DAILY_CYCLE_SECONDS,
+                                    "zones": MIN_AVAILABILITY_ZONES}
+
+
+def test_status_warns_against_the_stacks_own_min_size(tmp_path):
+    outputs = write_outputs(tmp_path, minSize=6)
+    with mock_aws():
+        build_cluster(nodes=5)
+        table = runner.invoke(app, ["status", "prod", "--outputs", outputs])
+        document = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--json"])
+        overridden = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--minimum", "5", "--json"])
+    assert table.exit_code == 0 and "5 instances in service, below the minimum of 6" in table.output
+    assert json.loads(document.output)["expected"]["minimum"] == 6
+    assert json.loads(overridden.output)["warnings"] == []
 
 
 def test_status_of_a_missing_cluster_is_a_message_not_a_traceback(outputs):
@@ -157,6 +238,7 @@ def test_deploy_stopped_by_policy_exits_3(workspace, outputs, monkeypatch):
     (["deploy", "prod", "api"], "Missing argument"),
     (["status"], "Missing argument"),
     (["cycle-audit", "prod", "--max-lifetime", "3600"], "--max-lifetime"),
+    (["status", "prod", "--minimum", "0"], "--minimum"),
     (["shell", "prod", "--outputs", "/does/not/exist"], "does not exist"),
 ])
 def test_bad_arguments(workspace, args, fragment):

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from google.protobuf import json_format
 
+from odyssey.domain import invariants
 from policies.rules.catalog import POLICIES
+from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86_64, MIN_INSTANCES, RESOLVE_SSM
 from tests.plans import ROOT
 from tests.policies.policy_harness import UNKNOWN, Protocol, R, run_direct
 
@@ -38,13 +41,14 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 VOLUME = "aws:ebs/volume:Volume"
 
 GOOD_ASG = {
-    "minSize": 4.0, "maxSize": 12.0, "maxInstanceLifetime": 86400.0, "protectFromScaleIn": False,
+    "minSize": float(MIN_INSTANCES), "maxSize": 12.0, "maxInstanceLifetime": float(DAILY_CYCLE_SECONDS),
+    "protectFromScaleIn": False,
     "instanceMaintenancePolicy": {"minHealthyPercentage": 100.0, "maxHealthyPercentage": 125.0},
     "instanceRefresh": {"strategy": "Rolling", "preferences": {"minHealthyPercentage": 100.0}},
     "launchTemplate": {"id": "lt-1", "version": "1"}, "vpcZoneIdentifiers": ["subnet-a", "subnet-b", "subnet-c"],
 }
 GOOD_LT = {
-    "imageId": "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "imageId": f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_X86_64}",
     "instanceType": "m7i.large",
     "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
     "networkInterfaces": [{"associatePublicIpAddress": "false"}],
@@ -132,8 +136,9 @@ CASES = {
             "availabilityZones": ["us-east-1a", "us-east-1b"]})], None, ["spans 2"], False),
     ],
     "min-instances": [
-        ("4 instances", [R(ASG, "nodes", GOOD_ASG)], None, [], False),
-        ("3 instances", [R(ASG, "nodes", {**GOOD_ASG, "minSize": 3.0})], None, ["minSize is 3"], False),
+        ("the minimum", [R(ASG, "nodes", GOOD_ASG)], None, [], False),
+        ("one below the minimum", [R(ASG, "nodes", {**GOOD_ASG, "minSize": MIN_INSTANCES - 1.0})], None,
+         [f"minSize is {MIN_INSTANCES - 1}"], False),
         ("desired below min", [R(ASG, "nodes", {**GOOD_ASG, "desiredCapacity": 2.0})], None, ["desiredCapacity 2"], False),
         ("max below min", [R(ASG, "nodes", {**GOOD_ASG, "maxSize": 3.0})], None, ["maxSize 3 is below"], False),
         ("configured minimum 6", [R(ASG, "nodes", GOOD_ASG)], {"minimumInstances": 6}, ["at least 6"], False),
@@ -353,6 +358,24 @@ def protocol():
     client.close()
 
 
+def test_the_pack_process_announces_the_shared_thresholds_as_its_defaults(protocol):
+    """The pack runs alone; the defaults it serves are the numbers the program's config and audits read."""
+    schemas = {p.name: json_format.MessageToDict(p.configSchema.properties) for p in protocol.info.policies}
+    assert {
+        (policy, key): schemas[policy][key]["default"]
+        for policy, key in [("min-availability-zones", "minimumZones"), ("min-instances", "minimumInstances"),
+                            ("capacity-during-cycling", "minimumInService"), ("daily-cycling", "maximumLifetimeSeconds"),
+                            ("ecs-optimized-ami", "allowedImagePrefixes")]
+    } == {
+        ("min-availability-zones", "minimumZones"): invariants.MIN_AVAILABILITY_ZONES,
+        ("min-instances", "minimumInstances"): invariants.MIN_INSTANCES,
+        ("capacity-during-cycling", "minimumInService"): invariants.MIN_INSTANCES,
+        ("daily-cycling", "maximumLifetimeSeconds"): invariants.DAILY_CYCLE_SECONDS,
+        ("ecs-optimized-ami", "allowedImagePrefixes"): [invariants.ECS_AMI_IMAGE_PREFIX],
+    }
+    assert schemas["daily-cycling"]["maximumLifetimeSeconds"]["minimum"] == invariants.AWS_LIFETIME_MIN_SECONDS
+
+
 @pytest.mark.parametrize("policy, label, resources, config, expected, cannot", PARAMS)
 def test_through_the_analyzer_protocol(protocol, policy, label, resources, config, expected, cannot):
     outcome = protocol.run(policy, resources, config)
@@ -369,5 +392,6 @@ def test_policies_say_why_and_cite_a_control():
 
 def test_config_schema_defaults_are_applied_in_code():
     # The SDK does not fill defaults in (the CLI does): a direct call without config uses them.
-    outcome = run_direct("min-instances", [R(ASG, "nodes", {**GOOD_ASG, "minSize": 3.0})], None)
-    assert outcome.violations == ["minSize is 3; at least 4 instances must be in service."]
+    outcome = run_direct("min-instances", [R(ASG, "nodes", {**GOOD_ASG, "minSize": MIN_INSTANCES - 1.0})], None)
+    assert outcome.violations == [f"minSize is {MIN_INSTANCES - 1}; at least {MIN_INSTANCES} instances must be in "
+                                  "service."]

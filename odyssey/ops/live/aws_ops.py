@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -20,8 +20,24 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from odyssey.domain.invariants import (
+    AWS_LIFETIME_OFF,
+    CYCLE_AUDIT_GRACE_SECONDS,
+    DAILY_CYCLE_SECONDS,
+    MIN_AVAILABILITY_ZONES,
+    MIN_INSTANCES,
+    ZONE_BALANCE_TOLERANCE,
+)
+
 CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 8}, connect_timeout=5, read_timeout=30)
-DAY_SECONDS = 86_400
+HOUR_SECONDS = 3_600
+# ECS API reference: DescribeContainerInstances takes up to 100 container instances, DescribeServices up to 10
+# services. EC2 DescribeInstances takes the same 100 ids per call, keeping each request small.
+CONTAINER_INSTANCES_PER_CALL = 100
+SERVICES_PER_CALL = 10
+INSTANCES_PER_CALL = 100
+# The status shows a service's latest few events; more belongs in the console.
+RECENT_EVENTS = 3
 
 
 class OpsError(Exception):
@@ -109,7 +125,7 @@ def _reserved(resources: dict[str, list[dict]], name: str) -> float | None:
     return round(100 * (registered - remaining) / registered, 1)
 
 
-def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, minimum: int = 4,
+def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, minimum: int = MIN_INSTANCES,
                    now: datetime | None = None) -> ClusterStatus:
     """The ops view 003 had: nodes per AZ with their age and reservations, services with their rollouts."""
     now = now or datetime.now(timezone.utc)
@@ -123,7 +139,7 @@ def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, m
             raise OpsError(f"Auto Scaling group {group} not found; is the stack deployed in {region}?")
         members = {i["InstanceId"]: i for i in groups[0]["Instances"]}
         launched, zones = {}, {}
-        for chunk in _chunks(sorted(members), 100):
+        for chunk in _chunks(sorted(members), INSTANCES_PER_CALL):
             for page in aws["ec2"].get_paginator("describe_instances").paginate(InstanceIds=chunk):
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:
@@ -132,12 +148,12 @@ def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, m
         agents = {}
         arns = [a for page in aws["ecs"].get_paginator("list_container_instances").paginate(cluster=cluster)
                 for a in page["containerInstanceArns"]]
-        for chunk in _chunks(arns, 100):
+        for chunk in _chunks(arns, CONTAINER_INSTANCES_PER_CALL):
             for ci in aws["ecs"].describe_container_instances(cluster=cluster, containerInstances=chunk)["containerInstances"]:
                 agents[ci["ec2InstanceId"]] = ci
         service_arns = [a for page in aws["ecs"].get_paginator("list_services").paginate(cluster=cluster)
                         for a in page["serviceArns"]]
-        described = [s for chunk in _chunks(service_arns, 10)
+        described = [s for chunk in _chunks(service_arns, SERVICES_PER_CALL)
                      for s in aws["ecs"].describe_services(cluster=cluster, services=chunk)["services"]]
     except (ClientError, BotoCoreError) as error:
         raise explain(error, f"reading cluster {cluster}") from None
@@ -151,7 +167,7 @@ def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, m
             availability_zone=zones.get(instance_id) or member["AvailabilityZone"],
             lifecycle_state=member["LifecycleState"],
             launched_at=started.isoformat() if started else "",
-            age_hours=round((now - started).total_seconds() / 3600, 1) if started else 0.0,
+            age_hours=round((now - started).total_seconds() / HOUR_SECONDS, 1) if started else 0.0,
             agent_connected=agent["agentConnected"] if agent else None,
             cpu_reserved_percent=_reserved(agent, "CPU") if agent else None,
             memory_reserved_percent=_reserved(agent, "MEMORY") if agent else None,
@@ -163,20 +179,27 @@ def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, m
             name=service["serviceName"], desired=service["desiredCount"], running=service["runningCount"],
             pending=service["pendingCount"], rollout_state=primary.get("rolloutState"),
             rollout_reason=primary.get("rolloutStateReason"),
-            events=[e["message"] for e in service.get("events", [])[:3]],
+            events=[e["message"] for e in service.get("events", [])[:RECENT_EVENTS]],
         ))
     status = ClusterStatus(cluster=cluster, region=region, nodes=nodes, services=services)
     status.warnings = _warnings(status, minimum)
     return status
 
 
-def _warnings(status: ClusterStatus, minimum: int) -> list[str]:
-    warnings = []
-    if len(status.in_service) < minimum:
-        warnings.append(f"{len(status.in_service)} instances in service, below the minimum of {minimum}")
+def _below_minimum(status: ClusterStatus, minimum: int) -> list[str]:
+    in_service = len(status.in_service)
+    return [f"{in_service} instances in service, below the minimum of {minimum}"] if in_service < minimum else []
+
+
+def _unbalanced(status: ClusterStatus) -> list[str]:
     zones = status.nodes_per_zone()
-    if zones and max(zones.values()) - min(zones.values()) > 1:
-        warnings.append(f"instances are unbalanced across availability zones: {zones}")
+    if zones and max(zones.values()) - min(zones.values()) > ZONE_BALANCE_TOLERANCE:
+        return [f"instances are unbalanced across availability zones: {zones}"]
+    return []
+
+
+def _warnings(status: ClusterStatus, minimum: int) -> list[str]:
+    warnings = _below_minimum(status, minimum) + _unbalanced(status)
     for node in status.in_service:
         if node.agent_connected is False:
             warnings.append(f"{node.instance_id}: the ECS agent is disconnected")
@@ -192,27 +215,66 @@ class Audit:
         return bool(self.findings)
 
 
-# The group replaces instances at their lifetime gradually, not at the second.
-REPLACEMENT_GRACE_SECONDS = 7200
+@dataclass(frozen=True)
+class Expected:
+    """What the live cluster is checked against, and, in ``notes``, each number that fell back to the invariant."""
+
+    minimum: int
+    max_lifetime_seconds: int
+    zones: int
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"minimum": self.minimum, "maxLifetimeSeconds": self.max_lifetime_seconds, "zones": self.zones}
 
 
-def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAY_SECONDS, minimum: int = 4,
-                minimum_zones: int = 3, grace_seconds: int = REPLACEMENT_GRACE_SECONDS) -> Audit:
+def expected_of(outputs: Mapping[str, Any], minimum: int | None = None,
+                max_lifetime_seconds: int | None = None) -> Expected:
+    """The stack's own values (its outputs), each overridden by an operator's flag when given.
+
+    A stack whose cluster's owner was deployed before it exported ``minSize`` or
+    ``maxInstanceLifetimeSeconds`` lacks them (or carries None): that number is
+    the invariant's, and a note says so.
+    """
+    notes: list[str] = []
+
+    def pick(flag: int | None, output: str, read: Callable[[Any], int], invariant: int, meaning: str) -> int:
+        if flag is not None:
+            return flag
+        if outputs.get(output) is not None:
+            return read(outputs[output])
+        notes.append(f"the stack does not export {output} (its cluster's owner was deployed before it did): "
+                     f"checking {meaning} against the invariant, {invariant}")
+        return invariant
+
+    return Expected(
+        minimum=pick(minimum, "minSize", int, MIN_INSTANCES, "instances in service"),
+        max_lifetime_seconds=pick(max_lifetime_seconds, "maxInstanceLifetimeSeconds", int, DAILY_CYCLE_SECONDS,
+                                  "instance ages (seconds)"),
+        zones=pick(None, "availabilityZones", len, MIN_AVAILABILITY_ZONES, "the zones instances span"),
+        notes=tuple(notes),
+    )
+
+
+def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAILY_CYCLE_SECONDS, minimum: int = MIN_INSTANCES,
+                minimum_zones: int = MIN_AVAILABILITY_ZONES, grace_seconds: int = CYCLE_AUDIT_GRACE_SECONDS) -> Audit:
     """Is the daily cycle working now? Overdue instances, too few in service, too few or unbalanced zones."""
     findings = []
-    overdue = [n for n in status.in_service if n.age_hours * 3600 > max_lifetime_seconds + grace_seconds]
+    if max_lifetime_seconds == AWS_LIFETIME_OFF:
+        findings.append("the group sets no maximum instance lifetime, so instances are never cycled; ages are "
+                        f"checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)")
+        max_lifetime_seconds = DAILY_CYCLE_SECONDS
+    overdue = [n for n in status.in_service if n.age_hours * HOUR_SECONDS > max_lifetime_seconds + grace_seconds]
     for node in overdue:
         findings.append(f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past the "
-                        f"{max_lifetime_seconds / 3600:.0f} h maximum lifetime and {grace_seconds / 3600:.1f} h of "
-                        "grace: cycling is not replacing it (scale-in protection? a failing instance refresh?)")
-    in_service = len(status.in_service)
-    if in_service < minimum:
-        findings.append(f"{in_service} instances in service, below the minimum of {minimum}")
+                        f"{max_lifetime_seconds / HOUR_SECONDS:.0f} h maximum lifetime and "
+                        f"{grace_seconds / HOUR_SECONDS:.1f} h of grace: cycling is not replacing it (scale-in "
+                        "protection? a failing instance refresh?)")
+    findings += _below_minimum(status, minimum)
     zones = status.nodes_per_zone()
     if len(zones) < minimum_zones:
         findings.append(f"instances in service span {len(zones)} availability zone(s), below {minimum_zones}: {zones}")
-    if zones and max(zones.values()) - min(zones.values()) > 1:
-        findings.append(f"instances are unbalanced across availability zones: {zones}")
+    findings += _unbalanced(status)
     return Audit(findings=findings)
 
 
@@ -294,7 +356,7 @@ def watch_rollout(ecs: Any, cluster: str, service: str, previous: dict[str, Any]
                 "desired": primary.get("desiredCount", state.get("desiredCount")),
                 "pending": primary.get("pendingCount", state.get("pendingCount")),
                 "failedTasks": primary.get("failedTasks", 0),
-                "events": events[-3:],
+                "events": events[-RECENT_EVENTS:],
             })
         outcome = _outcome(primary, previous, failed, polls)
         if outcome is not None:

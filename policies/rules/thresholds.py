@@ -1,0 +1,35 @@
+"""The machine layer's invariant numbers: one source for the policy pack, the config, the program and the operator tools.
+
+Standard library only: the pack runs as its own process and imports nothing of
+the project; the program imports this module (``odyssey.domain.invariants``
+re-exports it) so the config's defaults, the gate and the audits never disagree.
+"""
+
+# Design doc 000 (shared/seeds/000_8418f32c5aaed4cc.txt), "ECS Instance Notes": "Minimum of 3 availability zones
+# are used".
+MIN_AVAILABILITY_ZONES = 3
+
+# Design doc 000, "ECS Instance Notes": "Minimum of 4 instances are in service".
+MIN_INSTANCES = 4
+
+# Design doc 000, "ECS Instance Notes": "New machines are continually cycled (daily) into the cluster":
+# the longest an instance may live, in seconds.
+DAILY_CYCLE_SECONDS = 86_400
+
+# AWS (EC2 Auto Scaling user guide, "Replace Auto Scaling instances based on maximum instance lifetime"): 0 turns
+# replacement off, else at least 86,400 s (one day); the provider (pulumi-aws autoscaling.Group
+# max_instance_lifetime) also caps it at 31,536,000 s (365 days).
+AWS_LIFETIME_OFF = 0
+AWS_LIFETIME_MIN_SECONDS = 86_400
+AWS_LIFETIME_MAX_SECONDS = 31_536_000
+
+# Design doc 000: "Instances run Amazon's ECS Optimized AMI". AWS publishes its ids as public SSM parameters
+# (ECS developer guide, "Retrieving Amazon ECS-optimized Linux AMI metadata"); a launch template resolves one at
+# each launch through the "resolve:ssm:" image-id prefix (EC2 user guide, "Use a Systems Manager parameter
+# instead of an AMI ID").
+RESOLVE_SSM = "resolve:ssm:"
+ECS_AMI_PARAMETER_ROOT = "/aws/service/ecs/optimized-ami/"
+ECS_AMI_PARAMETER_X86_64 = f"{ECS_AMI_PARAMETER_ROOT}amazon-linux-2023/recommended/image_id"
+ECS_AMI_PARAMETER_ARM64 = f"{ECS_AMI_PARAMETER_ROOT}amazon-linux-2023/arm64/recommended/image_id"
+# Every image id a node may boot starts with this: any ECS-optimized parameter, resolved at launch.
+ECS_AMI_IMAGE_PREFIX = f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_ROOT}"
