@@ -19,6 +19,7 @@ from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.images import pinned_image_problem
+from odyssey.domain.naming import ecs_service_prefix, registry_conflicts, slug
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # AWS: max instance lifetime is 0 (off) or 86,400 to 31,536,000 seconds.
@@ -172,10 +173,15 @@ class ClusterConfig(Model):
         if shared:
             problems.append(f"slot(s) {', '.join(map(str, shared))} given to more than one stack; each stack needs "
                             "its own slot of listener-rule priorities")
-        prefixes = sorted(f"{a} and {b}" for a in value for b in value if a != b and b.startswith(f"{a}-"))
-        if prefixes:
-            problems.append(f"stack names {', '.join(prefixes)} overlap: '<stack>-' prefixes the ECS service names "
-                            "the event stream matches on")
+        same, overlapping = registry_conflicts(value)
+        for group in same:
+            every = "both" if len(group) == 2 else "all"
+            problems.append(f"stack names {' and '.join(group)} {every} become {slug(group[0])!r} in AWS names (ECS "
+                            f"services {ecs_service_prefix(group[0])}<service>), so their services would collide; "
+                            "rename one of the stacks")
+        for a, b in overlapping:
+            problems.append(f"stack names {a} and {b} overlap: {b}'s ECS services ({ecs_service_prefix(b)}<service>) "
+                            f"start with {ecs_service_prefix(a)!r}, the prefix {a}'s event rules match on")
         if problems:
             raise ValueError("; ".join(problems))
         return value

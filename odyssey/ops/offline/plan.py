@@ -32,6 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from odyssey.config.stack import NAMESPACE, REGION_KEY
 from odyssey.ops.offline.mock_cloud import MockCloud
+from odyssey.ops.offline.plan_diff import urn
 
 DEFAULT_ORGANIZATION = "organization"  # what the CLI uses for self-managed (file://, s3://) backends
 
@@ -97,7 +98,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     request itself is recorded here.
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    mocks: MockCloud
+
+    def __init__(self, mocks: MockCloud):
         super().__init__(mocks)
         self.records: list[dict[str, Any]] = []
         # Called with each record, and the properties exactly as the SDK sent them, as it is made
@@ -112,11 +115,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of its children's URNs
         # (urn:pulumi:prod::odyssey::aws:s3/bucket:Bucket::logs); MockMonitor does not.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        return urn(pulumi.get_stack(), pulumi.get_project(), parent or None, type_, name)
 
     def RegisterResource(self, request):
+        # A resource renamed with an alias is the deployed resource under a new name: it keeps its physical name.
+        previous = next((a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name), None)
+        if previous:
+            self.mocks.previous_names[(request.type, request.name)] = previous
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._keep(self._record(request, response.urn, read=False), request.object)

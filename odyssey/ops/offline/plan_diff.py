@@ -32,14 +32,43 @@ class PlanDiff:
         return out
 
 
-def _aliases(resource: dict[str, Any]) -> list[str]:
-    # The mock monitor records aliases as the engine receives them: URN strings, or specs with a urn.
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def urn(stack: str, project: str, parent: str | None, typ: str, name: str) -> str:
+    """A resource's URN in an offline plan: its type qualified by its parent's, unless the parent is the stack.
+
+    The offline recorder names resources with this function, so an alias resolves
+    to the URN its target was recorded under. Like Pulumi's MockMonitor it
+    qualifies by the parent's own type only, where the engine prefixes the
+    parent's whole chain (``A$B$C``); the two agree for children of top-level
+    components, and a plan compared with a plan is compared on one rule.
+    """
+    parent_type = parent.split("::")[2].split("$")[-1] if parent else None
+    qualified = typ if parent_type in (None, ROOT_STACK_TYPE) else f"{parent_type}${typ}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def alias_urn(spec: dict[str, Any], resource: dict[str, Any], stack: str, project: str) -> str:
+    """The URN an alias spec names, as the engine resolves it: what the spec leaves out is the resource's own."""
+    if spec.get("noParent"):
+        parent = None
+    else:
+        parent = spec.get("parentUrn") or resource.get("parent")
+    return urn(spec.get("stack") or stack, spec.get("project") or project, parent,
+               spec.get("type") or resource["type"], spec.get("name") or resource["name"])
+
+
+def _aliases(resource: dict[str, Any], stack: str, project: str) -> list[str]:
+    # The mock monitor records aliases as the engine receives them: URN strings, or {"urn": ...} / {"spec": ...}.
     found = []
     for alias in resource.get("aliases") or []:
         if isinstance(alias, str):
             found.append(alias)
         elif isinstance(alias, dict) and alias.get("urn"):
             found.append(alias["urn"])
+        elif isinstance(alias, dict) and isinstance(alias.get("spec"), dict):
+            found.append(alias_urn(alias["spec"], resource, stack, project))
     return found
 
 
@@ -54,7 +83,7 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any], compare: tuple[str
         if urn in old:
             previous = old[urn]
         else:
-            alias = next((a for a in _aliases(resource) if a in old), None)
+            alias = next((a for a in _aliases(resource, after["stack"], after["project"]) if a in old), None)
             if alias is None:
                 diff.created.append(urn)
                 continue
