@@ -1,11 +1,7 @@
-"""Every name from odyssey/domain/naming.py: the names prod and stage have, AWS's rules for any valid stack, and
-cross-references that always match what they refer to.
-
-The AWS rules are written out here from AWS's documents (and botocore's models), not taken from the module.
-"""
+"""Every name from odyssey/domain/naming.py: the names prod and stage have, AWS's rules (tests/aws_rules.py) for
+any valid names, and cross-references that always match what they refer to."""
 
 import re
-import string
 
 import pytest
 from hypothesis import given
@@ -24,24 +20,24 @@ from odyssey.domain.naming import (
     slug,
     target_group_logical_name,
 )
+from tests.aws_rules import (
+    ECS_NAME,
+    ELB_NAME,
+    LOG_GROUP_NAME,
+    POLICY_NAME,
+    ROLE_NAME,
+    SCHEDULE_NAME,
+    SECRETS_MANAGER_NAME,
+    SSM_PATH,
+    alb_name_ok,
+    dns_name_ok,
+    pulumi_names,
+    service_names,
+)
 
 ALLOWED = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 parts = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. ", min_size=1, max_size=80), min_size=1, max_size=4)
 
-# AWS's rules for the names Odyssey sets.
-ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")  # clusters, services, task families
-ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")  # ALBs and target groups
-SCHEDULE_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")  # EventBridge Scheduler
-LOG_GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")  # CloudWatch Logs
-POLICY_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$")  # IAM policy names (and the log resource policy)
-ROLE_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")  # IAM role names
-DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-SSM_PATH = re.compile(r"^/[A-Za-z0-9_./-]+/$")  # SSM parameter hierarchy
-SECRETS_MANAGER_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-
-# Pulumi's rules for project and stack names; the config's rule for service and schedule names.
-pulumi_names = st.text(alphabet=string.ascii_letters + string.digits + "_.-", min_size=1, max_size=100)
-service_names = st.from_regex(r"\A[a-z]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 # Few characters, so that stacks often prefix one another or clean to the same slug.
 crowded_stacks = st.text(alphabet="aB-._", min_size=1, max_size=6)
 
@@ -188,23 +184,19 @@ def test_default_tags_name_the_project_and_stack():
 
 # ---------------------------------------------------------------- AWS's rules, for any valid names
 
-def _dns_name(name: str) -> bool:
-    return len(name) <= 253 and all(DNS_LABEL.match(label) for label in name.split("."))
-
-
-@given(pulumi_names, pulumi_names, service_names, service_names, st.text(alphabet=string.ascii_lowercase, min_size=1))
+@given(pulumi_names, pulumi_names, service_names, service_names, st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1))
 def test_every_name_satisfies_its_aws_rule(project, stack, service, schedule, component):
     names = StackNames(project, stack)
     for ecs in (names.cluster_name, ecs_service_name(stack, service), names.task_family(service)):
         assert ECS_NAME.match(ecs), ecs
-    assert ELB_NAME.match(names.load_balancer_name) and not names.load_balancer_name.startswith("internal-")
+    assert alb_name_ok(names.load_balancer_name), names.load_balancer_name
     assert SCHEDULE_NAME.match(schedule_name(stack, schedule))
     for group in (names.flow_log_group, names.exec_log_group, names.host_log_group, names.app_log_group,
                   names.event_audit_log_group):
         assert LOG_GROUP_NAME.match(group), group
     assert names.event_audit_log_group.startswith("/aws/events/")  # where EventBridge may deliver
     assert POLICY_NAME.match(names.event_log_policy_name)
-    assert _dns_name(names.namespace()), names.namespace()
+    assert dns_name_ok(names.namespace()), names.namespace()
     assert SSM_PATH.match(names.secrets_path()) and len(names.secrets_path()) <= 1011
     assert SECRETS_MANAGER_NAME.match(names.secrets_manager_prefix() + "db-password")
     # Children: a role is the child's name, its suffix (the longest is "-scheduler") and Pulumi's 8 characters.
