@@ -25,7 +25,7 @@ ALB_NAME_MAX = 32  # load balancers and target groups (Elastic Load Balancing)
 ECS_NAME_MAX = 255  # ECS clusters, services and task families
 SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler schedules
 DNS_LABEL_MAX = 63
-# The Logs API documents no rule for resource-policy names; IAM's policy-name rule (128) is the strictest in use.
+# The Logs API documents no rule for resource-policy names; they are held to IAM's rule for policy names.
 LOG_POLICY_NAME_MAX = 128
 PULUMI_NAME_MAX = 100  # Pulumi's limit on project and stack names
 SERVICE_NAME_MAX = DNS_LABEL_MAX  # a service's name is its Cloud Map DNS label
@@ -108,6 +108,11 @@ def standalone_task_group(family: str) -> str:
 
 def schedule_name(stack: str, schedule: str) -> str:
     return aws_name(slug(stack), schedule, max_length=SCHEDULE_NAME_MAX)
+
+
+def node_name(cluster_name: str) -> str:
+    """The Name tag of the cluster's instances, as the EC2 console lists them."""
+    return f"{cluster_name}-node"
 
 
 # ---------------------------------------------------------------- registry of stacks on one cluster

@@ -15,6 +15,7 @@ from odyssey.domain.naming import (
     default_tags,
     ecs_service_arn,
     ecs_service_name,
+    node_name,
     registry_conflicts,
     schedule_name,
     slug,
@@ -105,6 +106,7 @@ def _table(project: str, stack: str) -> dict[str, str]:
         "family group prefix": names.family_group_prefix,
         "previous target group": names.previous_target_group_name("api"),
         "qualified": names.qualified("organization"),
+        "node": node_name(names.cluster_name),
     }
 
 
@@ -130,6 +132,7 @@ def test_prod_and_stage_keep_every_name_they_had():
         "family group prefix": "family:odyssey-prod-",
         "previous target group": "prod-api",
         "qualified": "organization/odyssey/prod",
+        "node": "odyssey-prod-node",
     }
     stage = _table("odyssey", "stage")
     assert (stage["cluster"], stage["ecs service"], stage["task family"], stage["schedule"], stage["namespace"]) == (
