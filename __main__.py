@@ -18,7 +18,7 @@ from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems, listener_slots
 from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
-from odyssey.domain.stack_names import StackNames, default_tags
+from odyssey.domain.naming import StackNames, default_tags
 
 config = load_stack_config()  # every config problem is reported here, before anything registers
 names = StackNames(pulumi.get_project(), pulumi.get_stack())
@@ -32,7 +32,7 @@ if config.owns_cluster:
     network = Network("network", NetworkArgs(
         config=config.network_config,
         placement=resolve_placement(config.network_config, pulumi.InvokeOptions(provider=aws_provider)),
-        flow_log_group_name=names.log_group("vpc-flow-logs"), log_retention_days=retention, protect_logs=protect,
+        flow_log_group_name=names.flow_log_group, log_retention_days=retention, protect_logs=protect,
     ), opts)
     ingress = SharedLoadBalancer("ingress", SharedLoadBalancerArgs(
         config=config.load_balancer_config, load_balancer_name=names.load_balancer_name, region=config.region,
@@ -42,11 +42,11 @@ if config.owns_cluster:
         config=config.cluster_config, region=config.region, cluster_name=names.cluster_name,
         vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
         load_balancer_security_group_id=ingress.security_group_id,
-        exec_log_group_name=names.log_group("ecs-exec"), host_log_group_name=names.log_group("hosts"),
+        exec_log_group_name=names.exec_log_group, host_log_group_name=names.host_log_group,
         log_retention_days=retention, protect_logs=protect, instance_tags=tags,
     ), opts)
     machine = MachineLayerOutputs.of_owner(
-        config.region, f"{pulumi.get_organization()}/{names.project}/{names.stack}", network, ingress, cluster,
+        config.region, names.qualified(pulumi.get_organization()), network, ingress, cluster,
         instance_type=config.cluster_config.instance_type,
         listener_slots=listener_slots(config, names.stack),
         min_size=config.cluster_config.min_size,
@@ -59,8 +59,7 @@ else:
 
 machine.export()
 if config.services or config.schedules:
-    app = AppStack("app", AppStackArgs(config, names.project, names.stack, machine,
-                                       listener_slot=machine.listener_slots[names.stack]), opts)
+    app = AppStack("app", AppStackArgs(config, names, machine, listener_slot=machine.listener_slots[names.stack]), opts)
     pulumi.export("serviceNames", app.services)
     pulumi.export("listenerPriorities", app.listener_priorities)
     pulumi.export("namespace", app.namespace_name)

@@ -17,11 +17,11 @@ TAGS = {"department": "platform", "contact": "ops@example.com"}
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
-def plan_config(config: dict[str, Any], stack: str = "test", **kwargs) -> Plan:
-    """Plan ``config`` (full keys such as ``odyssey:cluster``) as stack ``stack`` of this project."""
+def plan_config(config: dict[str, Any], stack: str = "test", project: str = "odyssey", **kwargs) -> Plan:
+    """Plan ``config`` (full keys such as ``odyssey:cluster``) as stack ``stack`` of this program (as ``project``)."""
     values = {"aws:region": "us-east-1", "odyssey:tags": TAGS, **config}
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
-    files = StackFiles(project="odyssey", stack=stack, config=flat, secret_keys=[])
+    files = StackFiles(project=project, stack=stack, config=flat, secret_keys=[])
     return run_plan(ROOT, stack, files=files, **kwargs)
 
 

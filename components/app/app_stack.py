@@ -23,17 +23,14 @@ from components.app.service import Service, ServiceArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
 from components.shared.log_group import LogGroupArgs, log_group
 from components.shared.stateful import stateful_options
-from odyssey.config.checks import namespace_name, public_routes
+from odyssey.config.checks import public_routes
 from odyssey.config.stack import StackConfig
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.containers import SecretLocations
 from odyssey.domain.iam import execution_secrets_policy, service_trust_policy
-from odyssey.domain.naming import aws_name
+from odyssey.domain.naming import StackNames, child_name
 from odyssey.domain.routing import allocate_priorities
 
-# Children add a suffix of up to 16 characters ("-scaling-requests"); IAM role
-# names, the tightest limit (64, of which Pulumi's autonaming takes 8), stay in bounds.
-CHILD_NAME_MAX = 40
 EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
@@ -53,8 +50,7 @@ class AppStackArgs:
     """
 
     config: StackConfig
-    project: str
-    stack: str
+    names: StackNames
     machine: MachineLayerOutputs
     listener_slot: int
 
@@ -64,7 +60,8 @@ class AppStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("odyssey:app:AppStack", name, None, opts)
-        config, stack, project = args.config, args.stack, args.project
+        config, names = args.config, args.names
+        stack = names.stack
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         caller = aws.get_caller_identity_output(opts=invoke)
@@ -72,27 +69,27 @@ class AppStack(pulumi.ComponentResource):
 
         namespace = aws.servicediscovery.PrivateDnsNamespace(
             f"{name}-namespace",
-            name=namespace_name(config, stack, project),
+            name=names.namespace(config.app.namespace),
             vpc=args.machine.vpc_id,
             description=f"Service discovery for the {stack} application stack",
             opts=child,
         )
         logs = log_group(
             f"{name}-logs",
-            LogGroupArgs(f"/{project}/{stack}/app", config.log_retention_days, config.protect_stateful_resources),
+            LogGroupArgs(names.app_log_group, config.log_retention_days, config.protect_stateful_resources),
             self,
         )
         topic = AlertTopic(
             f"{name}-events",
-            AlertTopicArgs(f"{project} {stack} operational events", config.app.notifications.email,
+            AlertTopicArgs(f"{names.project} {stack} operational events", config.app.notifications.email,
                            config.app.notifications.https),
             opts=child,
         )
         secrets = pulumi.Output.all(caller.account_id, partition).apply(
             lambda v: SecretLocations(
                 region=config.region, account_id=v[0], partition=v[1],
-                ssm_path=config.app.secrets_path or f"/{project}/{stack}/",
-                secrets_manager_prefix=(config.app.secrets_path or f"/{project}/{stack}/").lstrip("/"),
+                ssm_path=names.secrets_path(config.app.secrets_path),
+                secrets_manager_prefix=names.secrets_manager_prefix(config.app.secrets_path),
             )
         )
         execution_role = aws.iam.Role(
@@ -117,7 +114,7 @@ class AppStack(pulumi.ComponentResource):
         )
 
         shared = AppShared(
-            project=project, stack=stack, region=config.region, machine=args.machine,
+            names=names, region=config.region, machine=args.machine,
             namespace_id=namespace.id, log_group_name=logs.name, topic_arn=topic.topic_arn,
             execution_role_arn=execution_role.arn, dead_letter_queue_arn=dead_letters.arn,
             secrets=secrets, account_id=caller.account_id,
@@ -126,7 +123,7 @@ class AppStack(pulumi.ComponentResource):
         priorities = allocate_priorities(args.listener_slot, routes.values())
         services = {
             service_name: Service(
-                aws_name(name, service_name, max_length=CHILD_NAME_MAX),
+                child_name(name, service_name),
                 ServiceArgs(service_name, service, shared, routes.get(service_name), priorities.get(service_name)),
                 opts=child,
             )
@@ -134,7 +131,7 @@ class AppStack(pulumi.ComponentResource):
         }
         for schedule_name, schedule in config.schedules.items():
             ScheduledTask(
-                aws_name(name, schedule_name, max_length=CHILD_NAME_MAX),
+                child_name(name, schedule_name),
                 ScheduledTaskArgs(schedule_name, schedule, shared, services[schedule.service]),
                 opts=child,
             )

@@ -12,14 +12,14 @@ import pulumi
 
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.containers import SecretLocations
+from odyssey.domain.naming import StackNames
 
 
 @dataclass(frozen=True)
 class AppShared:
     """What every service and scheduled task of the stack uses."""
 
-    project: str
-    stack: str
+    names: StackNames
     region: str
     machine: MachineLayerOutputs
     namespace_id: pulumi.Output[str]

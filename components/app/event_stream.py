@@ -2,10 +2,10 @@
 
 003 wanted to "act when a deploy completes". EventBridge rules on the default
 bus match this stack's deployments (completed, failed, rolled back), service
-actions, and tasks that stopped with a non-zero exit code. Every ECS service
-of the stack is named ``<stack>-<service>`` and every task family
-``<project>-<stack>-<service>``, and the cluster's owner refuses stack names
-that prefix one another, so prefix matching selects exactly this stack.
+actions, and tasks that stopped with a non-zero exit code. The prefixes they
+match on come from the functions that name the stack's ECS services and task
+families (odyssey/domain/naming.py), and the cluster's owner refuses stacks
+whose prefixes overlap, so prefix matching selects exactly this stack.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components.app.context import AppShared
 from components.shared.log_group import LogGroupArgs, log_group
 from odyssey.domain.iam import events_log_policy
+from odyssey.domain.naming import StackNames
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ class EventStreamArgs:
     protect_logs: bool
 
 
-def event_patterns(project: str, stack: str, region: str, account_id: str, cluster_name: str,
+def event_patterns(names: StackNames, region: str, account_id: str, cluster_name: str,
                    cluster_arn: str, partition: str = "aws") -> dict[str, dict[str, Any]]:
     """The rules' event patterns, by rule name."""
-    services = [{"prefix": f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster_name}/{stack}-"}]
+    services = [{"prefix": names.service_arn_prefix(partition, region, account_id, cluster_name)}]
     return {
         "deployments": {
             "source": ["aws.ecs"],
@@ -64,7 +65,7 @@ def event_patterns(project: str, stack: str, region: str, account_id: str, clust
             "detail": {
                 "clusterArn": [cluster_arn],
                 "lastStatus": ["STOPPED"],
-                "group": [{"prefix": f"service:{stack}-"}, {"prefix": f"family:{project}-{stack}-"}],
+                "group": [{"prefix": names.service_group_prefix}, {"prefix": names.family_group_prefix}],
                 # Not the tasks ECS stops itself during deploys and scale-in (they exit 143 on SIGTERM):
                 # tasks that never started, and tasks whose essential container exited with an error.
                 "$or": [
@@ -82,27 +83,26 @@ class EventStream(pulumi.ComponentResource):
     def __init__(self, name: str, args: EventStreamArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("odyssey:events:EventStream", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        shared = args.shared
+        shared, names = args.shared, args.shared.names
         audit = log_group(
             f"{name}-audit",
-            LogGroupArgs(f"/aws/events/{shared.project}/{shared.stack}/ecs", args.log_retention_days, args.protect_logs),
+            LogGroupArgs(names.event_audit_log_group, args.log_retention_days, args.protect_logs),
             self,
         )
         # EventBridge writes to CloudWatch Logs under a resource policy on the log group.
         aws.cloudwatch.LogResourcePolicy(
             f"{name}-audit",
-            policy_name=f"{shared.project}-{shared.stack}-ecs-events",
+            policy_name=names.event_log_policy_name,
             policy_document=audit.arn.apply(events_log_policy),
             opts=child,
         )
         patterns = pulumi.Output.all(
             shared.secrets, shared.machine.cluster_name, shared.machine.cluster_arn
-        ).apply(lambda v: event_patterns(shared.project, shared.stack, shared.region, v[0].account_id, v[1], v[2],
-                                         v[0].partition))
+        ).apply(lambda v: event_patterns(names, shared.region, v[0].account_id, v[1], v[2], v[0].partition))
         for rule_name in ("deployments", "service-actions", "failed-tasks"):
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{rule_name}",
-                description=f"ECS {rule_name.replace('-', ' ')} of the {shared.stack} application stack",
+                description=f"ECS {rule_name.replace('-', ' ')} of the {names.stack} application stack",
                 event_pattern=patterns.apply(lambda p, r=rule_name: json.dumps(p[r])),
                 opts=child,
             )

@@ -17,9 +17,9 @@ import pulumi_aws as aws
 from components.app.context import AppShared
 from components.app.service import Service
 from odyssey.config.app import ScheduleConfig
-from odyssey.config.checks import schedule_name
 from odyssey.domain.containers import command_override
 from odyssey.domain.iam import scheduler_policy, service_trust_policy
+from odyssey.domain.naming import schedule_name
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ScheduledTask(pulumi.ComponentResource):
         shared, config, service = args.shared, args.config, args.service
         role = aws.iam.Role(
             f"{name}-scheduler",
-            description=f"Runs the {shared.stack}/{args.schedule_name} scheduled task",
+            description=f"Runs the {shared.names.stack}/{args.schedule_name} scheduled task",
             assume_role_policy=shared.account_id.apply(lambda a: service_trust_policy("scheduler.amazonaws.com", a)),
             opts=child,
         )
@@ -64,8 +64,8 @@ class ScheduledTask(pulumi.ComponentResource):
         )
         schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
-            name=schedule_name(shared.stack, args.schedule_name),
-            description=f"{shared.stack}: {config.service} {' '.join(config.command)}".strip(),
+            name=schedule_name(shared.names.stack, args.schedule_name),
+            description=f"{shared.names.stack}: {config.service} {' '.join(config.command)}".strip(),
             schedule_expression=config.expression,
             schedule_expression_timezone=config.timezone,
             state="ENABLED" if config.enabled else "DISABLED",

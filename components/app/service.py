@@ -18,14 +18,11 @@ import pulumi_aws as aws
 
 from components.app.context import AppShared
 from odyssey.config.app import ServiceConfig
-from odyssey.config.checks import ecs_service_name
 from odyssey.domain.containers import container_definition
 from odyssey.domain.iam import exec_policy, service_trust_policy
-from odyssey.domain.naming import aws_name
+from odyssey.domain.naming import ecs_service_name, target_group_logical_name
 from odyssey.domain.routing import Route
 
-# Pulumi appends "-" and 7 characters to a target group's name; AWS allows 32.
-TARGET_GROUP_LOGICAL_MAX = 24
 ALARM_PERIOD_SECONDS = 60
 
 
@@ -59,7 +56,7 @@ class Service(pulumi.ComponentResource):
         machine = shared.machine
 
         task_role = self._task_role(name, args)
-        family = aws_name(shared.project, shared.stack, service, max_length=255)
+        family = shared.names.task_family(service)
         task = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=family,
@@ -100,7 +97,7 @@ class Service(pulumi.ComponentResource):
 
         ecs_service = aws.ecs.Service(
             f"{name}-service",
-            name=ecs_service_name(shared.stack, service),
+            name=ecs_service_name(shared.names.stack, service),
             cluster=machine.cluster_arn,
             task_definition=task.arn,
             desired_count=config.autoscaling.min_count if config.autoscaling else config.desired_count,
@@ -145,7 +142,7 @@ class Service(pulumi.ComponentResource):
         shared, config = args.shared, args.config
         role = aws.iam.Role(
             f"{name}-task",
-            description=f"Task role of {shared.stack}/{args.service_name}",
+            description=f"Task role of {shared.names.stack}/{args.service_name}",
             assume_role_policy=shared.account_id.apply(lambda a: service_trust_policy("ecs-tasks.amazonaws.com", a)),
             opts=self._child,
         )
@@ -167,7 +164,7 @@ class Service(pulumi.ComponentResource):
         assert config.public is not None and route is not None
         check = config.public.health_check
         target_group = aws.lb.TargetGroup(
-            aws_name(shared.stack, args.service_name, max_length=TARGET_GROUP_LOGICAL_MAX),
+            target_group_logical_name(name),
             port=config.port,
             protocol="HTTP",
             target_type="instance",
@@ -184,7 +181,9 @@ class Service(pulumi.ComponentResource):
                 unhealthy_threshold=check.unhealthy_threshold,
                 matcher=check.matcher,
             ),
-            opts=self._child,
+            # Named from its stack and service until issue 8; the alias keeps the deployed target group.
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=shared.names.previous_target_group_name(args.service_name))]),
         )
         conditions = [aws.lb.ListenerRuleConditionArgs(
             host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=list(route.hosts)))]
@@ -256,7 +255,7 @@ class Service(pulumi.ComponentResource):
 
         aws.cloudwatch.MetricAlarm(
             f"{name}-below-desired",
-            alarm_description=f"{shared.stack}/{args.service_name} runs fewer tasks than desired",
+            alarm_description=f"{shared.names.stack}/{args.service_name} runs fewer tasks than desired",
             comparison_operator="GreaterThanThreshold",
             threshold=0,
             evaluation_periods=5,
@@ -281,7 +280,7 @@ class Service(pulumi.ComponentResource):
         ):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm}",
-                alarm_description=f"{shared.stack}/{args.service_name} {description}",
+                alarm_description=f"{shared.names.stack}/{args.service_name} {description}",
                 namespace="AWS/ApplicationELB",
                 metric_name=metric,
                 dimensions=balancer_dimensions,

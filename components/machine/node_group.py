@@ -35,6 +35,7 @@ from odyssey.config.machine import ClusterConfig
 from odyssey.domain.ami import ecs_ami_image_id
 from odyssey.domain.capacity import MIN_HEALTHY_PERCENTAGE, max_healthy_percentage
 from odyssey.domain.iam import assume_role_policy
+from odyssey.domain.naming import node_name
 from odyssey.domain.userdata import render_user_data
 
 INSTANCE_ROLE_POLICIES = (
@@ -205,7 +206,7 @@ class NodeGroup(pulumi.ComponentResource):
                 aws.autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
                 for key, value in {
                     **args.instance_tags,
-                    "Name": f"{args.cluster_name}-node",
+                    "Name": node_name(args.cluster_name),
                     # ECS adds this tag when the capacity provider is created;
                     # declaring it keeps the group from drifting.
                     "AmazonECSManaged": "",

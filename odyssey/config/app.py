@@ -497,7 +497,8 @@ class AppConfig(Model):
     namespace: str | None = Field(
         None, examples=["prod.odyssey.internal"],
         description="Name of the stack's Cloud Map private DNS namespace (a Route 53 private hosted zone in the "
-        "VPC) that services with a port register in. Unset: `<stack>.odyssey.internal`.",
+        "VPC) that services with a port register in. Unset: `<stack>.<project>.internal`, with the stack as a DNS "
+        "label (`Stage.EU` gives `stage-eu.odyssey.internal`).",
     )
     default_hosts: list[str] = Field(
         default_factory=list, examples=[["www.example.com"]],

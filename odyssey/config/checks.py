@@ -7,25 +7,11 @@ from collections import defaultdict
 from odyssey.config.app import DNS_LABEL_MAX, name_problem
 from odyssey.config.base import Problem
 from odyssey.domain.capacity import task_capacity
+from odyssey.domain.naming import StackNames
 from odyssey.domain.quotas import ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE
 from odyssey.domain.routing import Route
 
-SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler
-ECS_NAME_MAX = 255
 DNS_NAME_MAX = 253
-
-
-def ecs_service_name(stack: str, service: str) -> str:
-    # '<stack>-' prefixes every ECS service of the stack: the event stream matches on it.
-    return f"{stack}-{service}"
-
-
-def schedule_name(stack: str, schedule: str) -> str:
-    return f"{stack}-{schedule}"
-
-
-def namespace_name(config, stack: str, project: str = "odyssey") -> str:
-    return config.app.namespace or f"{stack}.{project}.internal".lower()
 
 
 def public_routes(config) -> dict[str, Route]:
@@ -45,10 +31,10 @@ def listener_slots(config, stack: str) -> dict[str, int]:
 
 def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[Problem]:
     """Every problem across keys; the ones that need the stack's name only when it is given."""
-    problems = _ownership(config) + _certificate(config) + _routes(config)
+    problems = _ownership(config) + _certificate(config) + _routes(config) + _schedules(config)
     if stack is None:
         return problems
-    problems += _names(config, stack, project) + _schedules(config, stack)
+    problems += _names(config, stack, project)
     if config.owns_cluster:
         problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
         if config.services and stack not in listener_slots(config, stack):
@@ -101,27 +87,20 @@ def _names(config, stack: str, project: str) -> list[Problem]:
     problems = []
     for name in config.services:
         problem = name_problem(name, "service")
-        if problem is None and len(ecs_service_name(stack, name)) > ECS_NAME_MAX:
-            problem = f"the ECS service name {ecs_service_name(stack, name)!r} is longer than {ECS_NAME_MAX}"
         if problem:
             problems.append(Problem(f"odyssey:services.{name}", problem, 'odyssey:services: {"web": {...}}'))
-    namespace = namespace_name(config, stack, project)
+    namespace = StackNames(project, stack).namespace(config.app.namespace)
     if len(namespace) > DNS_NAME_MAX or any(len(label) > DNS_LABEL_MAX for label in namespace.split(".")):
         problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",
                                 'odyssey:app.namespace: "prod.odyssey.internal"'))
     return problems
 
 
-def _schedules(config, stack: str) -> list[Problem]:
+def _schedules(config) -> list[Problem]:
     problems = []
     for name, schedule in config.schedules.items():
         key = f"odyssey:schedules.{name}"
         problem = name_problem(name, "schedule")
-        full = schedule_name(stack, name)
-        if problem is None and len(full) > SCHEDULE_NAME_MAX:
-            problem = (f"the schedule's AWS name {full!r} is {len(full)} characters; EventBridge Scheduler allows "
-                       f"{SCHEDULE_NAME_MAX}, so shorten the schedule name to at most "
-                       f"{SCHEDULE_NAME_MAX - len(stack) - 1}")
         if problem:
             problems.append(Problem(key, problem, 'odyssey:schedules: {"nightly-report": {...}}'))
         if schedule.service not in config.services:

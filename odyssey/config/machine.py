@@ -27,6 +27,7 @@ from odyssey.domain.invariants import (
     MIN_AVAILABILITY_ZONES,
     MIN_INSTANCES,
 )
+from odyssey.domain.naming import ecs_service_prefix, registry_conflicts, slug
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -291,7 +292,8 @@ class ClusterConfig(Model):
         description="On the owning stack: the application stacks allowed on this cluster, each with its slot "
         "(1-10) of 5,000 rule priorities on the shared listener, so two stacks' rules cannot collide. Never "
         "reuse or renumber a slot in use. Names may not prefix one another (`prod`, `prod-eu`): `<stack>-` "
-        "prefixes the ECS service names the event stream matches. Empty: this stack alone, in slot 1.",
+        "prefixes the ECS service names the event stream matches; nor may two become the same in AWS names "
+        "(`Stage.EU`, `stage-eu`): both are compared as AWS names spell them. Empty: this stack alone, in slot 1.",
     )
     alarm_email: Email | None = Field(
         None, examples=["platform-team@example.com"],
@@ -315,10 +317,15 @@ class ClusterConfig(Model):
         if shared:
             problems.append(f"slot(s) {', '.join(map(str, shared))} given to more than one stack; each stack needs "
                             "its own slot of listener-rule priorities")
-        prefixes = sorted(f"{a} and {b}" for a in value for b in value if a != b and b.startswith(f"{a}-"))
-        if prefixes:
-            problems.append(f"stack names {', '.join(prefixes)} overlap: '<stack>-' prefixes the ECS service names "
-                            "the event stream matches on")
+        same, overlapping = registry_conflicts(value)
+        for group in same:
+            every = "both" if len(group) == 2 else "all"
+            problems.append(f"stack names {' and '.join(group)} {every} become {slug(group[0])!r} in AWS names (ECS "
+                            f"services {ecs_service_prefix(group[0])}<service>), so their services would collide; "
+                            "rename one of the stacks")
+        for a, b in overlapping:
+            problems.append(f"stack names {a} and {b} overlap: {b}'s ECS services ({ecs_service_prefix(b)}<service>) "
+                            f"start with {ecs_service_prefix(a)!r}, the prefix {a}'s event rules match on")
         if problems:
             raise ValueError("; ".join(problems))
         return value

@@ -1,18 +1,43 @@
-"""AWS resource names that fit AWS limits and stay unique and stable.
+"""Every name Odyssey gives AWS and the engine, and every cross-reference to one, from (project, stack, component, child).
 
-Load balancers and target groups allow 32 characters of letters, digits and
-hyphens, and must not begin or end with a hyphen. Names derived from a stack and
-a service can exceed that, so a long name is cut and given a short hash of the
-full name: two different long names still get different short ones, and the
-same inputs always give the same name (a new name would replace the resource).
+Pulumi allows project and stack names of up to 100 letters, digits, ``_``, ``.``
+and ``-``, while ECS allows no ``.`` and load balancers no ``_`` either. So the
+names AWS restricts use a stack's *slug*: lowercase letters, digits and single
+hyphens (``Stage.EU`` becomes ``stage-eu``). The slug is the same in every ECS
+service, task family and schedule name and in the event-rule prefixes that
+match them, because each prefix is built by the function that builds the names
+it matches. Log groups and secret paths allow the stack name as it is, so they
+keep it. Names that can outgrow their limit are cut and given a short hash of
+the whole name: two different long names still get different short ones, and
+the same inputs always give the same name (a new name would replace the
+resource). For lowercase stacks such as prod and stage every name is the one
+used before this module existed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-ALB_NAME_MAX = 32
+ALB_NAME_MAX = 32  # load balancers and target groups (Elastic Load Balancing)
+ECS_NAME_MAX = 255  # ECS clusters, services and task families
+SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler schedules
+DNS_LABEL_MAX = 63
+# The Logs API documents no rule for resource-policy names; they are held to IAM's rule for policy names.
+LOG_POLICY_NAME_MAX = 128
+PULUMI_NAME_MAX = 100  # Pulumi's limit on project and stack names
+SERVICE_NAME_MAX = DNS_LABEL_MAX  # a service's name is its Cloud Map DNS label
+# The project's part of a task family, so project-stack-service fits ECS's 255 for the longest stack and service.
+FAMILY_PROJECT_MAX = ECS_NAME_MAX - PULUMI_NAME_MAX - SERVICE_NAME_MAX - 2
+# ELB refuses load balancer names that begin with it.
+ALB_RESERVED_PREFIX = "internal-"
+# Room for a child's own suffixes: IAM role names, the tightest limit (64, of which Pulumi's
+# autonaming takes 8), add at most "-scheduler" to it.
+CHILD_NAME_MAX = 40
+# Pulumi appends "-" and 7 characters to a target group's logical name; AWS allows 32.
+TARGET_GROUP_LOGICAL_MAX = ALB_NAME_MAX - 8
 HASH_LENGTH = 6
 
 _NOT_ALLOWED = re.compile(r"[^a-z0-9-]+")
@@ -21,6 +46,10 @@ _HYPHENS = re.compile(r"-{2,}")
 
 def _clean(text: str) -> str:
     return _HYPHENS.sub("-", _NOT_ALLOWED.sub("-", text.lower())).strip("-")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
 
 
 def aws_name(*parts: str, max_length: int = ALB_NAME_MAX) -> str:
@@ -37,6 +66,195 @@ def aws_name(*parts: str, max_length: int = ALB_NAME_MAX) -> str:
         raise ValueError(f"no usable characters in name parts {parts!r}")
     if len(full) <= max_length:
         return full
-    digest = hashlib.sha256(full.encode()).hexdigest()[:HASH_LENGTH]
     head = full[: max_length - HASH_LENGTH - 1].rstrip("-")
-    return f"{head}-{digest}"
+    return f"{head}-{_digest(full)}"
+
+
+def slug(name: str) -> str:
+    """A project or stack name in lowercase letters, digits and single hyphens, never empty.
+
+    A name with no letter or digit (Pulumi accepts a stack named ``_``) becomes
+    ``n`` and a hash of it, so it stays apart from every other name.
+    """
+    return _clean(name) or f"n{_digest(name)}"
+
+
+# ---------------------------------------------------------------- ECS services and their tasks' groups
+
+def ecs_service_prefix(stack: str) -> str:
+    """What every ECS service name of ``stack`` starts with; the stack's event rules match on it."""
+    return f"{slug(stack)}-"
+
+
+def ecs_service_name(stack: str, service: str) -> str:
+    """``<stack slug>-<service>``: at most 100 + 1 + 63 characters, within ECS's 255."""
+    return ecs_service_prefix(stack) + service
+
+
+def ecs_service_arn(partition: str, region: str, account_id: str, cluster_name: str, service_name: str) -> str:
+    """An ECS service's ARN (the long format, with the cluster); given a name prefix, the prefix of such ARNs."""
+    return f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster_name}/{service_name}"
+
+
+def service_task_group(service_name: str) -> str:
+    """The ``group`` ECS gives the tasks of a service (and, given a name prefix, the prefix of such groups)."""
+    return f"service:{service_name}"
+
+
+def standalone_task_group(family: str) -> str:
+    """The ``group`` ECS gives a task run on its own (a scheduled task): its family, or a prefix of families."""
+    return f"family:{family}"
+
+
+def schedule_name(stack: str, schedule: str) -> str:
+    return aws_name(slug(stack), schedule, max_length=SCHEDULE_NAME_MAX)
+
+
+def node_name(cluster_name: str) -> str:
+    """The Name tag of the cluster's instances, as the EC2 console lists them."""
+    return f"{cluster_name}-node"
+
+
+# ---------------------------------------------------------------- registry of stacks on one cluster
+
+def registry_conflicts(stacks: Iterable[str]) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """Stacks that cannot share a cluster: groups whose slugs are equal, and pairs whose service prefixes overlap.
+
+    When one stack's service prefix starts the other's (``prod-`` and ``prod-eu-``),
+    a service of either can match the other's event rules (``prod`` + ``eu-api``).
+    Task families share the project's part, so they overlap exactly when these do.
+    """
+    stacks = list(stacks)
+    by_slug: dict[str, list[str]] = {}
+    for stack in stacks:
+        by_slug.setdefault(slug(stack), []).append(stack)
+    same = [sorted(group) for _, group in sorted(by_slug.items()) if len(group) > 1]
+    overlapping = sorted(
+        (a, b) for a in stacks for b in stacks
+        if slug(a) != slug(b) and ecs_service_prefix(b).startswith(ecs_service_prefix(a))
+    )
+    return same, overlapping
+
+
+# ---------------------------------------------------------------- logical names of children
+
+def child_name(component: str, child: str) -> str:
+    """A child component's logical name, from its parent's name and its own (``app-api``)."""
+    return aws_name(component, child, max_length=CHILD_NAME_MAX)
+
+
+def target_group_logical_name(service_component: str) -> str:
+    """A service's target group, named from the Service component like every other child (``app-api-tg``)."""
+    return aws_name(service_component, "tg", max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+# ---------------------------------------------------------------- names of one stack
+
+@dataclass(frozen=True)
+class StackNames:
+    """The names of one stack of one project, in AWS and in the resources the stack creates."""
+
+    project: str
+    stack: str
+
+    def qualified(self, organization: str) -> str:
+        """The stack's fully qualified name, as other stacks reference it (``organization/odyssey/prod``)."""
+        return f"{organization}/{self.project}/{self.stack}"
+
+    @property
+    def stack_slug(self) -> str:
+        return slug(self.stack)
+
+    @property
+    def cluster_name(self) -> str:
+        return aws_name(slug(self.project), self.stack_slug, max_length=ECS_NAME_MAX)
+
+    @property
+    def load_balancer_name(self) -> str:
+        name = aws_name(slug(self.project), self.stack_slug, max_length=ALB_NAME_MAX)
+        if name.startswith(ALB_RESERVED_PREFIX):
+            return aws_name("alb", name, max_length=ALB_NAME_MAX)
+        return name
+
+    # Log groups allow every character of a project or stack name, so they keep them.
+    def _log_group(self, purpose: str) -> str:
+        return f"/{self.project}/{self.stack}/{purpose}"
+
+    @property
+    def flow_log_group(self) -> str:
+        return self._log_group("vpc-flow-logs")
+
+    @property
+    def exec_log_group(self) -> str:
+        return self._log_group("ecs-exec")
+
+    @property
+    def host_log_group(self) -> str:
+        return self._log_group("hosts")
+
+    @property
+    def app_log_group(self) -> str:
+        return self._log_group("app")
+
+    @property
+    def event_audit_log_group(self) -> str:
+        # EventBridge delivers to log groups under /aws/events/ only.
+        return f"/aws/events/{self.project}/{self.stack}/ecs"
+
+    @property
+    def event_log_policy_name(self) -> str:
+        """The CloudWatch Logs resource policy that lets EventBridge write the audit log group."""
+        return aws_name(slug(self.project), self.stack_slug, "ecs-events", max_length=LOG_POLICY_NAME_MAX)
+
+    def secrets_path(self, configured: str | None = None) -> str:
+        """The SSM path the stack's tasks may read: ``configured``, or ``/<project>/<stack>/``."""
+        return configured or f"/{self.project}/{self.stack}/"
+
+    def secrets_manager_prefix(self, configured: str | None = None) -> str:
+        """The Secrets Manager name prefix of the same secrets: the SSM path without its leading ``/``."""
+        return self.secrets_path(configured).lstrip("/")
+
+    def namespace(self, configured: str | None = None) -> str:
+        """The Cloud Map private DNS namespace: ``configured``, or ``<stack>.<project>.internal`` as DNS labels."""
+        if configured:
+            return configured
+        stack, project = (aws_name(slug(n), max_length=DNS_LABEL_MAX) for n in (self.stack, self.project))
+        return f"{stack}.{project}.internal"
+
+    @property
+    def task_family_prefix(self) -> str:
+        """What every task family of the stack starts with; the failed-task rule matches on it."""
+        return f"{aws_name(slug(self.project), max_length=FAMILY_PROJECT_MAX)}-{self.stack_slug}-"
+
+    def task_family(self, service: str) -> str:
+        return self.task_family_prefix + service
+
+    def service_arn_prefix(self, partition: str, region: str, account_id: str, cluster_name: str) -> str:
+        """Starts the ARN of every ECS service of the stack on ``cluster_name``."""
+        return ecs_service_arn(partition, region, account_id, cluster_name, ecs_service_prefix(self.stack))
+
+    @property
+    def service_group_prefix(self) -> str:
+        """Starts the ``group`` of every task of the stack's services."""
+        return service_task_group(ecs_service_prefix(self.stack))
+
+    @property
+    def family_group_prefix(self) -> str:
+        """Starts the ``group`` of every task of the stack run on its own (scheduled tasks)."""
+        return standalone_task_group(self.task_family_prefix)
+
+    def previous_target_group_name(self, service: str) -> str:
+        """A target group's logical name before it was named from its component: the alias that keeps it."""
+        return aws_name(self.stack, service, max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+def default_tags(project: str, stack: str, department: str, contact: str, extra: dict[str, str]) -> dict[str, str]:
+    """Tags on every resource (the provider's default tags) and propagated to instances."""
+    return {
+        **extra,
+        "Project": project,
+        "Stack": stack,
+        "BillingDepartment": department,
+        "BillingContact": contact,
+        "ManagedBy": "pulumi",
+    }

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from odyssey.config.base import ConfigError
 from odyssey.domain.invariants import AWS_LIFETIME_MIN_SECONDS, CYCLE_AUDIT_GRACE_SECONDS
+from odyssey.domain.naming import ecs_service_name
 from odyssey.domain.placement import PlacementError
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ def deploy(
 
 
 def _ecs_service(stack: str, service: str, outputs: dict[str, Any]) -> str:
-    return (outputs.get("serviceNames") or {}).get(service, f"{stack}-{service}")
+    return (outputs.get("serviceNames") or {}).get(service) or ecs_service_name(stack, service)
 
 
 def _watch(stack: str, service: str, outputs: dict[str, Any], previous: Optional[dict], timeout: int) -> None:

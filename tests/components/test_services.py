@@ -96,6 +96,18 @@ def test_public_services_have_a_health_checked_target_group_and_a_rule(plans, st
         assert ecs["inputs"]["healthCheckGracePeriodSeconds"] == 60.0
 
 
+@pytest.mark.parametrize("stack", ["prod", "stage"])
+def test_target_groups_are_named_from_their_service_and_keep_the_deployed_ones(plans, stack):
+    for service in ("api", "web"):
+        (group,) = children(plans[stack], service, TARGET_GROUP)
+        assert group["name"] == f"app-{service}-tg"
+        # Named <stack>-<service> until issue 8: the alias makes the engine update that one, not replace it.
+        assert {"spec": {"name": f"{stack}-{service}", "parentUrn": ""}} in group["aliases"]
+        # So it keeps its physical name, which the listener rule and the ECS service point at.
+        (rule,) = children(plans[stack], service, RULE)
+        assert f"targetGroup/{stack}-{service}-" in rule["inputs"]["actions"][0]["targetGroupArn"]
+
+
 def test_priorities_are_unique_across_both_stacks_and_in_each_stacks_slot(plans):
     priorities = {stack: [r["inputs"]["priority"] for r in of_type(plan, RULE)] for stack, plan in plans.items()}
     everything = priorities["prod"] + priorities["stage"]

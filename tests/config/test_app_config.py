@@ -73,9 +73,6 @@ CASES = [
     # names that make AWS names too long
     ("service name over 63", lambda r: r["services"].update({"w" * 64: {"image": "acme/w:1.0"}}),
      "odyssey:services." + "w" * 64, "at most 63", None),
-    ("schedule name too long for the scheduler", lambda r: r["schedules"].update(
-        {"s" * 60: {"service": "worker", "expression": "rate(1 day)"}}),
-     "odyssey:schedules." + "s" * 60, "EventBridge Scheduler allows 64", None),
     # secrets given as plain values
     ("plain password", lambda r: r["services"]["api"].update(environment={"DB_PASSWORD": "hunter2"}),
      "odyssey:services.api.environment", "DB_PASSWORD looks like a secret given as a plain value",
@@ -148,7 +145,16 @@ CASES = [
     ("two stacks in one slot", lambda r: r.update(cluster={"applicationStacks": {"prod": 1, "stage": 1}}),
      "odyssey:cluster.applicationStacks", "slot(s) 1 given to more than one stack", None),
     ("stack names that prefix each other", lambda r: r.update(cluster={"applicationStacks": {"prod": 1, "prod-eu": 2}}),
-     "odyssey:cluster.applicationStacks", "prod and prod-eu overlap", None),
+     "odyssey:cluster.applicationStacks", "prod and prod-eu overlap", '{"prod": 1, "stage": 2}'),
+    # AWS names use the stack's slug (Prod.EU -> prod-eu): the registry compares slugs
+    ("stack names that prefix each other once cleaned", lambda r: r.update(
+        cluster={"applicationStacks": {"prod": 1, "Prod.EU": 2}}),
+     "odyssey:cluster.applicationStacks", "prod and Prod.EU overlap: Prod.EU's ECS services (prod-eu-<service>) "
+     "start with 'prod-'", '{"prod": 1, "stage": 2}'),
+    ("stack names whose slugs collide", lambda r: r.update(
+        cluster={"applicationStacks": {"prod": 1, "Stage.EU": 2, "stage-eu": 3}}),
+     "odyssey:cluster.applicationStacks", "stack names Stage.EU and stage-eu both become 'stage-eu'",
+     '{"prod": 1, "stage": 2}'),
 ]
 
 

@@ -1,14 +1,46 @@
+"""Every name from odyssey/domain/naming.py: the names prod and stage have, AWS's rules (tests/aws_rules.py) for
+any valid names, and cross-references that always match what they refer to."""
+
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from odyssey.domain.naming import ALB_NAME_MAX, aws_name
-from odyssey.domain.stack_names import StackNames
+from odyssey.domain.naming import (
+    ALB_NAME_MAX,
+    StackNames,
+    aws_name,
+    child_name,
+    default_tags,
+    ecs_service_arn,
+    ecs_service_name,
+    node_name,
+    registry_conflicts,
+    schedule_name,
+    slug,
+    target_group_logical_name,
+)
+from tests.aws_rules import (
+    ECS_NAME,
+    ELB_NAME,
+    LOG_GROUP_NAME,
+    POLICY_NAME,
+    ROLE_NAME,
+    SCHEDULE_NAME,
+    SECRETS_MANAGER_NAME,
+    SSM_PATH,
+    alb_name_ok,
+    dns_name_ok,
+    pulumi_names,
+    service_names,
+)
 
 ALLOWED = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 parts = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_. ", min_size=1, max_size=80), min_size=1, max_size=4)
+
+# Few characters, so that stacks often prefix one another or clean to the same slug.
+crowded_stacks = st.text(alphabet="aB-._", min_size=1, max_size=6)
 
 
 def _usable(values):
@@ -50,10 +82,164 @@ def test_limit_below_hash_room_is_refused():
         aws_name("a", max_length=5)
 
 
-def test_stack_names_keep_stacks_apart():
-    prod, stage = StackNames("odyssey", "prod"), StackNames("odyssey", "stage")
-    assert prod.cluster_name == "odyssey-prod"
-    assert prod.load_balancer_name != stage.load_balancer_name
-    assert prod.log_group("hosts") == "/odyssey/prod/hosts"
-    long = StackNames("odyssey", "customer-facing-production-eu-central-1")
-    assert len(long.load_balancer_name) <= ALB_NAME_MAX
+# ---------------------------------------------------------------- the names prod and stage have (and keep)
+
+def _table(project: str, stack: str) -> dict[str, str]:
+    names = StackNames(project, stack)
+    return {
+        "cluster": names.cluster_name,
+        "alb": names.load_balancer_name,
+        "flow logs": names.flow_log_group,
+        "exec logs": names.exec_log_group,
+        "host logs": names.host_log_group,
+        "app logs": names.app_log_group,
+        "event audit logs": names.event_audit_log_group,
+        "event log policy": names.event_log_policy_name,
+        "ecs service": ecs_service_name(stack, "api"),
+        "task family": names.task_family("api"),
+        "schedule": schedule_name(stack, "nightly-report"),
+        "namespace": names.namespace(),
+        "secrets path": names.secrets_path(),
+        "secrets manager prefix": names.secrets_manager_prefix(),
+        "service arn prefix": names.service_arn_prefix("aws", "us-east-1", "123456789012", names.cluster_name),
+        "service group prefix": names.service_group_prefix,
+        "family group prefix": names.family_group_prefix,
+        "previous target group": names.previous_target_group_name("api"),
+        "qualified": names.qualified("organization"),
+        "node": node_name(names.cluster_name),
+    }
+
+
+def test_prod_and_stage_keep_every_name_they_had():
+    # The names deployed before issue 8: a change here renames (and replaces) live resources.
+    assert _table("odyssey", "prod") == {
+        "cluster": "odyssey-prod",
+        "alb": "odyssey-prod",
+        "flow logs": "/odyssey/prod/vpc-flow-logs",
+        "exec logs": "/odyssey/prod/ecs-exec",
+        "host logs": "/odyssey/prod/hosts",
+        "app logs": "/odyssey/prod/app",
+        "event audit logs": "/aws/events/odyssey/prod/ecs",
+        "event log policy": "odyssey-prod-ecs-events",
+        "ecs service": "prod-api",
+        "task family": "odyssey-prod-api",
+        "schedule": "prod-nightly-report",
+        "namespace": "prod.odyssey.internal",
+        "secrets path": "/odyssey/prod/",
+        "secrets manager prefix": "odyssey/prod/",
+        "service arn prefix": "arn:aws:ecs:us-east-1:123456789012:service/odyssey-prod/prod-",
+        "service group prefix": "service:prod-",
+        "family group prefix": "family:odyssey-prod-",
+        "previous target group": "prod-api",
+        "qualified": "organization/odyssey/prod",
+        "node": "odyssey-prod-node",
+    }
+    stage = _table("odyssey", "stage")
+    assert (stage["cluster"], stage["ecs service"], stage["task family"], stage["schedule"], stage["namespace"]) == (
+        "odyssey-stage", "stage-api", "odyssey-stage-api", "stage-nightly-report", "stage.odyssey.internal")
+    assert (stage["app logs"], stage["event log policy"], stage["family group prefix"]) == (
+        "/odyssey/stage/app", "odyssey-stage-ecs-events", "family:odyssey-stage-")
+
+
+def test_a_stack_named_with_a_dot_gets_valid_names_that_its_event_rules_match():
+    table = _table("odyssey", "Stage.EU")
+    assert table["ecs service"] == "stage-eu-api"  # ECS refuses '.'
+    assert table["task family"] == "odyssey-stage-eu-api"
+    assert table["service group prefix"] == "service:stage-eu-"
+    assert table["family group prefix"] == "family:odyssey-stage-eu-"
+    assert table["service arn prefix"].endswith(":service/odyssey-stage-eu/stage-eu-")
+    assert table["schedule"] == "stage-eu-nightly-report"
+    assert table["namespace"] == "stage-eu.odyssey.internal"
+    # Log groups and secret paths allow the name as it is.
+    assert table["app logs"] == "/odyssey/Stage.EU/app" and table["secrets path"] == "/odyssey/Stage.EU/"
+
+
+def test_odd_names_still_make_names():
+    assert slug("_") != slug("-") and ALLOWED.match(slug("_"))  # Pulumi accepts a stack named "_"
+    assert StackNames("internal", "prod").load_balancer_name == "alb-internal-prod"  # ELB refuses "internal-..."
+    assert schedule_name("customer-facing-production-eu-central-1", "refresh-recommendations-cache") == (
+        "customer-facing-production-eu-central-1-refresh-recommend-3498db")
+    assert StackNames("odyssey", "prod").namespace("apps.example.internal") == "apps.example.internal"
+    assert StackNames("odyssey", "prod").secrets_manager_prefix("/shared/prod/") == "shared/prod/"
+
+
+def test_the_longest_names_pulumi_and_the_config_allow_still_fit():
+    names, service = StackNames("P" * 100, "S" * 100), "x" * 63
+    family = names.task_family(service)
+    assert len(family) == 255 and ECS_NAME.match(family) and family.startswith(names.task_family_prefix)
+    assert len(ecs_service_name(names.stack, service)) == 164
+    assert len(schedule_name(names.stack, service)) == 64
+    assert all(len(label) <= 63 for label in names.namespace().split("."))
+
+
+def test_children_are_named_from_their_component():
+    assert child_name("app", "api") == "app-api"
+    assert target_group_logical_name("app-api") == "app-api-tg"
+    long_component = child_name("app", "recommendations-engine-for-customers-in-the-european-union-xyzw")
+    assert len(long_component) == 40 and len(target_group_logical_name(long_component)) == 24
+
+
+def test_default_tags_name_the_project_and_stack():
+    tags = default_tags("odyssey", "prod", "platform", "ops@example.com", {"CostCenter": "cc-1"})
+    assert tags == {"CostCenter": "cc-1", "Project": "odyssey", "Stack": "prod", "BillingDepartment": "platform",
+                    "BillingContact": "ops@example.com", "ManagedBy": "pulumi"}
+
+
+# ---------------------------------------------------------------- AWS's rules, for any valid names
+
+@given(pulumi_names, pulumi_names, service_names, service_names, st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1))
+def test_every_name_satisfies_its_aws_rule(project, stack, service, schedule, component):
+    names = StackNames(project, stack)
+    for ecs in (names.cluster_name, ecs_service_name(stack, service), names.task_family(service)):
+        assert ECS_NAME.match(ecs), ecs
+    assert alb_name_ok(names.load_balancer_name), names.load_balancer_name
+    assert SCHEDULE_NAME.match(schedule_name(stack, schedule))
+    for group in (names.flow_log_group, names.exec_log_group, names.host_log_group, names.app_log_group,
+                  names.event_audit_log_group):
+        assert LOG_GROUP_NAME.match(group), group
+    assert names.event_audit_log_group.startswith("/aws/events/")  # where EventBridge may deliver
+    assert POLICY_NAME.match(names.event_log_policy_name)
+    assert dns_name_ok(names.namespace()), names.namespace()
+    assert SSM_PATH.match(names.secrets_path()) and len(names.secrets_path()) <= 1011
+    assert SECRETS_MANAGER_NAME.match(names.secrets_manager_prefix() + "db-password")
+    # Children: a role is the child's name, its suffix (the longest is "-scheduler") and Pulumi's 8 characters.
+    child = child_name(component, service)
+    assert ROLE_NAME.match(f"{child}-scheduler-abcdefg"), child
+    # A target group: the logical name, "-" and Pulumi's 7 characters.
+    for logical in (target_group_logical_name(child), names.previous_target_group_name(service)):
+        assert ELB_NAME.match(f"{logical}-abcdefg"), logical
+
+
+# ---------------------------------------------------------------- cross-references match what they refer to
+
+@given(pulumi_names, st.lists(crowded_stacks, min_size=1, max_size=4, unique=True),
+       st.lists(service_names, min_size=1, max_size=3))
+def test_a_registry_without_conflicts_lets_each_stacks_prefixes_match_its_own_names_only(project, stacks, services):
+    same, overlapping = registry_conflicts(stacks)
+    cluster = StackNames(project, stacks[0]).cluster_name
+    for stack in stacks:
+        names = StackNames(project, stack)
+        service_arn = names.service_arn_prefix("aws", "eu-west-1", "123456789012", cluster)
+        for other in stacks:
+            other_names = StackNames(project, other)
+            for service in services:
+                ecs = ecs_service_name(other, service)
+                family = other_names.task_family(service)
+                matches = (
+                    ecs_service_arn("aws", "eu-west-1", "123456789012", cluster, ecs).startswith(service_arn),
+                    f"service:{ecs}".startswith(names.service_group_prefix),  # ECS's group of a service's task
+                    f"family:{family}".startswith(names.family_group_prefix),  # ECS's group of a task run alone
+                )
+                if other == stack:
+                    assert all(matches), (stack, service)
+                elif any(matches):
+                    # Only stacks the owner's registry refuses can match each other's names.
+                    assert any(other in group and stack in group for group in same) or \
+                        (stack, other) in overlapping or (other, stack) in overlapping, (stack, other, service)
+
+
+def test_the_registry_compares_the_names_aws_sees():
+    assert registry_conflicts(["Stage.EU", "stage-eu", "prod"]) == ([["Stage.EU", "stage-eu"]], [])
+    assert registry_conflicts(["prod", "prod-eu"]) == ([], [("prod", "prod-eu")])
+    assert registry_conflicts(["Prod.EU", "prod"]) == ([], [("prod", "Prod.EU")])
+    assert registry_conflicts(["prod", "production", "stage"]) == ([], [])  # "prod-" does not start "production-"

@@ -51,6 +51,8 @@ class MockCloud(pulumi.runtime.Mocks):
         self.subnet_vpcs: dict[str, str] = {}
         self.existing_vpc_id = existing_vpc_id
         self.assumptions: list[str] = []
+        # (type, logical name) -> the logical name it had, for resources renamed with an alias.
+        self.previous_names: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ resources
 
@@ -64,8 +66,10 @@ class MockCloud(pulumi.runtime.Mocks):
             return f"vpc-{_digest(args.name, 17)}", self._awsx_vpc(args)
         if not args.custom:
             return None, {}
-        physical = args.inputs.get("name") or f"{args.name}-{_digest(args.typ + args.name, 7)}"
-        resource_id = args.resource_id or self._id_for(args.typ, args.name, physical)
+        # Like the engine's state: an autonamed resource keeps the name it got under its first logical name.
+        first_name = self.previous_names.get((args.typ, args.name), args.name)
+        physical = args.inputs.get("name") or f"{first_name}-{_digest(args.typ + first_name, 7)}"
+        resource_id = args.resource_id or self._id_for(args.typ, first_name, physical)
         state = {**args.inputs, "id": resource_id, "name": physical, "arn": self._arn(args.typ, physical)}
         extra = self._type_outputs.get(args.typ)
         if extra:

@@ -98,7 +98,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     request itself is recorded here.
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    mocks: MockCloud
+
+    def __init__(self, mocks: MockCloud):
         super().__init__(mocks)
         self.records: list[dict[str, Any]] = []
         # Called with each record, and the properties exactly as the SDK sent them, as it is made
@@ -116,6 +118,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent or None, type_, name)
 
     def RegisterResource(self, request):
+        # A resource renamed with an alias is the deployed resource under a new name: it keeps its physical name.
+        previous = next((a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name), None)
+        if previous:
+            self.mocks.previous_names[(request.type, request.name)] = previous
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._keep(self._record(request, response.urn, read=False), request.object)
