@@ -11,9 +11,8 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from odyssey.config.base import Email, Model, Setting, check_env_names
+from odyssey.config.base import Email, Model, PinnedImage, Setting, check_env_names
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
-from odyssey.domain.images import pinned_image_problem
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
 
@@ -249,7 +248,7 @@ class Autoscaling(Model):
 class ServiceConfig(Model):
     """One containerized service, deployed by image version."""
 
-    image: str = Field(
+    image: PinnedImage = Field(
         examples=[IMAGE_EXAMPLE],
         description="Container image, pinned by tag (`repo:tag`) or digest (`repo@sha256:...`), never `latest`: "
         "a deploy is a change of this value (`odyssey deploy`), and ECS rolls back to the previous one when the "
@@ -346,14 +345,6 @@ class ServiceConfig(Model):
         description="IAM managed policies attached to the service's task role, the AWS permissions of the "
         "container's own calls. Empty: the role grants nothing (least privilege).",
     )
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        problem = pinned_image_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     _env_names = field_validator("environment", "secrets")(check_env_names)
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from odyssey.domain.images import pinned_image_problem
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -40,6 +42,17 @@ def _email(value: str) -> str:
 
 # An email address, such as a billing contact or an alert subscriber.
 Email = Annotated[str, AfterValidator(_email)]
+
+
+def _pinned(value: str) -> str:
+    problem = pinned_image_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A container image that names one version: a deploy is a new version (design doc 000).
+PinnedImage = Annotated[str, AfterValidator(_pinned)]
 
 
 def check_env_names(values: dict[str, Any]) -> dict[str, Any]:

@@ -14,11 +14,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from odyssey.config.base import Email, Model, Setting, check_env_names
+from odyssey.config.base import Email, Model, PinnedImage, Setting, check_env_names
 from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
-from odyssey.domain.images import pinned_image_problem
 from odyssey.domain.invariants import (
     AWS_LIFETIME_MAX_SECONDS,
     AWS_LIFETIME_MIN_SECONDS,
@@ -178,7 +177,7 @@ class NetworkConfig(Model):
 class HostDaemon(Model):
     """One container on every instance, run as an ECS service with the DAEMON strategy."""
 
-    image: str = Field(
+    image: PinnedImage = Field(
         examples=[IMAGE_EXAMPLE],
         description="Container image, pinned by tag (`repo:tag`, never `latest`) or digest (`repo@sha256:...`), "
         "so every instance runs the same version.",
@@ -202,14 +201,6 @@ class HostDaemon(Model):
         description="Environment variables of the container, name to value, in plain text in the task "
         "definition (no secrets here).",
     )
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        problem = pinned_image_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     _env_names = field_validator("environment")(check_env_names)
 
