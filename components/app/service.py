@@ -18,12 +18,20 @@ import pulumi_aws as aws
 
 from components.app.context import AppShared
 from odyssey.config.app import ServiceConfig
+from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT, DEPLOYMENT_MINIMUM_HEALTHY_PERCENT
 from odyssey.domain.containers import container_definition
 from odyssey.domain.iam import exec_policy, service_trust_policy
 from odyssey.domain.naming import ecs_service_name, target_group_logical_name
 from odyssey.domain.routing import Route
 
 ALARM_PERIOD_SECONDS = 60
+# Five one-minute periods below desired: longer than a deploy's replacement of a task, so only real shortfalls page.
+BELOW_DESIRED_PERIODS = 5
+# Three one-minute periods of unhealthy targets or 5xx: long enough to skip one slow health check.
+TARGET_ALARM_PERIODS = 3
+# Target tracking: scale out after a minute, in after two, so a short dip does not shed tasks a spike needs.
+SCALE_OUT_COOLDOWN_SECONDS = 60
+SCALE_IN_COOLDOWN_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,8 @@ class Service(pulumi.ComponentResource):
                 aws.ecs.ServiceOrderedPlacementStrategyArgs(type="binpack", field="memory"),
             ],
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-            deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            deployment_minimum_healthy_percent=DEPLOYMENT_MINIMUM_HEALTHY_PERCENT,
+            deployment_maximum_percent=DEPLOYMENT_MAXIMUM_PERCENT,
             health_check_grace_period_seconds=config.health_check_grace_period_seconds if load_balancers else None,
             load_balancers=load_balancers,
             service_registries=registries[0] if registries else None,
@@ -233,8 +241,8 @@ class Service(pulumi.ComponentResource):
                 target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
                     target_value=value,
                     predefined_metric_specification=metric,
-                    scale_in_cooldown=120,
-                    scale_out_cooldown=60,
+                    scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
+                    scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
                 ),
                 opts=self._child,
             )
@@ -258,8 +266,8 @@ class Service(pulumi.ComponentResource):
             alarm_description=f"{shared.names.stack}/{args.service_name} runs fewer tasks than desired",
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            evaluation_periods=5,
-            datapoints_to_alarm=5,
+            evaluation_periods=BELOW_DESIRED_PERIODS,
+            datapoints_to_alarm=BELOW_DESIRED_PERIODS,
             metric_queries=[
                 insight("desired", "DesiredTaskCount"),
                 insight("running", "RunningTaskCount"),
@@ -286,8 +294,8 @@ class Service(pulumi.ComponentResource):
                 dimensions=balancer_dimensions,
                 statistic=statistic,
                 period=ALARM_PERIOD_SECONDS,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
+                evaluation_periods=TARGET_ALARM_PERIODS,
+                datapoints_to_alarm=TARGET_ALARM_PERIODS,
                 comparison_operator="GreaterThanThreshold",
                 threshold=threshold,
                 treat_missing_data="notBreaching",

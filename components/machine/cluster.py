@@ -22,6 +22,9 @@ from odyssey.config.machine import ClusterConfig
 # ranges ECS documents (32768-60999 on Linux, up to 65535 on older agents).
 DYNAMIC_PORTS = (32768, 65535)
 RESERVATION_ALARM_PERCENT = 85
+# Three five-minute periods: a reservation that stays high for 15 minutes, not one deploy's spike.
+RESERVATION_ALARM_PERIOD_SECONDS = 300
+RESERVATION_ALARM_PERIODS = 3
 
 
 @dataclass(frozen=True)
@@ -177,9 +180,9 @@ class SharedCluster(pulumi.ComponentResource):
                 metric_name=metric,
                 dimensions={"ClusterName": cluster_name},
                 statistic="Maximum",
-                period=300,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
+                period=RESERVATION_ALARM_PERIOD_SECONDS,
+                evaluation_periods=RESERVATION_ALARM_PERIODS,
+                datapoints_to_alarm=RESERVATION_ALARM_PERIODS,
                 comparison_operator="GreaterThanThreshold",
                 threshold=RESERVATION_ALARM_PERCENT,
                 treat_missing_data="breaching",

@@ -19,6 +19,9 @@ from odyssey.config.machine import NetworkConfig
 from odyssey.domain.iam import assume_role_policy, flow_log_policy
 from odyssey.domain.placement import check_subnets_in_vpc, choose_availability_zones, zones_of_subnets
 
+# Flow logs aggregate over 60 or 600 s; one minute keeps an incident's timeline readable.
+FLOW_LOG_AGGREGATION_SECONDS = 60
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -146,6 +149,6 @@ class Network(pulumi.ComponentResource):
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,
             iam_role_arn=role.arn,
-            max_aggregation_interval=60,
+            max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -43,6 +43,8 @@ INSTANCE_ROLE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 )
 ROOT_DEVICE = "/dev/xvda"
+# EC2 status checks ignore a new instance this long: the ECS-optimized AMI boots and joins the cluster well within it.
+BOOT_GRACE_SECONDS = 300
 ASG_METRICS = [
     "GroupMinSize",
     "GroupMaxSize",
@@ -198,7 +200,7 @@ class NodeGroup(pulumi.ComponentResource):
                 ),
             ),
             health_check_type="EC2",
-            health_check_grace_period=300,
+            health_check_grace_period=BOOT_GRACE_SECONDS,
             protect_from_scale_in=False,
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             enabled_metrics=ASG_METRICS,

@@ -9,6 +9,9 @@ import pulumi_aws as aws
 
 from odyssey.domain.iam import alert_key_policy, topic_publish_policy
 
+# KMS waits 7-30 days before deleting a key; the longest window leaves time to notice a mistaken destroy.
+KEY_DELETION_WINDOW_DAYS = 30
+
 
 @dataclass(frozen=True)
 class AlertTopicArgs:
@@ -42,7 +45,7 @@ class AlertTopic(pulumi.ComponentResource):
             f"{name}-key",
             description=f"Encrypts the {args.description} topic",
             enable_key_rotation=True,
-            deletion_window_in_days=30,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=pulumi.Output.all(caller.account_id, partition.partition).apply(lambda v: alert_key_policy(*v)),
             opts=child,
         )

@@ -12,6 +12,12 @@ from __future__ import annotations
 import math
 
 MIN_HEALTHY_PERCENTAGE = 100
+
+# Every service deploys with its old tasks kept at 100 % until new ones pass health checks, up to 200 %
+# (design doc 000: a deploy halts when new containers fail ELB health checks; the circuit breaker rolls
+# back). The capacity checks count on it: a service may run twice its tasks while it rolls out.
+DEPLOYMENT_MINIMUM_HEALTHY_PERCENT = 100
+DEPLOYMENT_MAXIMUM_PERCENT = 200
 MAX_HEALTHY_FLOOR = 110
 MAX_HEALTHY_CEILING = 200
 
