@@ -82,23 +82,47 @@ def preferred_offset(service: str, size: int) -> int:
 
 
 def allocate_priorities(slot: int, routes: Iterable[Route]) -> dict[str, int]:
-    """Map each route's service to its listener-rule priority within ``slot``."""
+    """Map each route's service to its listener-rule priority within ``slot``; never fails for a valid slot.
+
+    Each route takes its hashed place in its tier (stable as routes come and
+    go). A band with a tier of more routes than places is spread evenly over
+    the band instead, in specificity order (``spread_band``): still unique and
+    ordered, but adding a route there can move the band's others.
+    """
     routes = sorted(routes, key=lambda r: r.service)
     services = [r.service for r in routes]
     if len(set(services)) != len(services):
         raise ValueError("each service may have only one route")
+    if len(routes) > BAND_SIZE:
+        raise ValueError(f"{len(routes)} routes; a slot holds at most {BAND_SIZE} in one band")
     first = slot_range(slot).start
-    taken: dict[tuple[int, int], set[int]] = {}
     priorities: dict[str, int] = {}
+    for band in (0, 1):
+        members = [r for r in routes if r.band == band]
+        start = first + band * BAND_SIZE
+        hashed = hashed_band(members)
+        priorities.update({s: start + o for s, o in (hashed or spread_band(members)).items()})
+    return priorities
+
+
+def hashed_band(routes: list[Route]) -> dict[str, int] | None:
+    """Offsets in the band: each tier's routes at their hashed places, probing upward; None when a tier overflows."""
+    offsets: dict[str, int] = {}
+    taken: dict[int, set[int]] = {}
     for route in routes:
         size = tier_size(route.band)
-        used = taken.setdefault((route.band, route.tier), set())
+        used = taken.setdefault(route.tier, set())
         if len(used) == size:
-            raise ValueError(f"more than {size} routes of the same specificity as {route.service}'s; "
-                             "spread them over hosts or path lengths")
+            return None
         offset = preferred_offset(route.service, size)
         while offset in used:
             offset = (offset + 1) % size
         used.add(offset)
-        priorities[route.service] = first + route.band * BAND_SIZE + route.tier * size + offset
-    return priorities
+        offsets[route.service] = route.tier * size + offset
+    return offsets
+
+
+def spread_band(routes: list[Route]) -> dict[str, int]:
+    """Offsets spread evenly over the band, in (tier, hashed place, name) order: more specific first."""
+    ordered = sorted(routes, key=lambda r: (r.tier, preferred_offset(r.service, tier_size(r.band)), r.service))
+    return {r.service: index * BAND_SIZE // len(ordered) for index, r in enumerate(ordered)}

@@ -94,10 +94,31 @@ def test_exact_priorities_are_stable():
     assert {s: p - priorities[s] for s, p in allocate_priorities(2, routes).items()} == dict.fromkeys(priorities, SLOT_SIZE)
 
 
-def test_a_full_tier_is_refused_with_a_reason():
+def test_a_full_tier_spreads_its_band_and_never_fails():
     crowded = [Route(f"svc-{i}", ("h.example.com",), ("/abcd/*",)) for i in range(tier_size(0) + 1)]
-    with pytest.raises(ValueError, match="more than 100 routes of the same specificity"):
-        allocate_priorities(1, crowded)
+    general = [Route(f"gen-{i}", ("h.example.com",), ("/*",)) for i in range(3)]
+    hosts_only = [Route("site", ("h.example.com",))]
+    priorities = allocate_priorities(2, crowded + general + hosts_only)
+    assert len(set(priorities.values())) == len(priorities) == tier_size(0) + 5
+    band = range(SLOT_SIZE + 1, SLOT_SIZE + 1 + BAND_SIZE)
+    assert all(priorities[r.service] in band for r in crowded + general)
+    # Still ordered: every /abcd/* rule before every /* rule; the host-only rule keeps its hashed place.
+    assert max(priorities[r.service] for r in crowded) < min(priorities[r.service] for r in general)
+    assert priorities["site"] == allocate_priorities(2, hosts_only)["site"]
+
+
+# Any route set up to a band's size fits: 180 public services of one specificity used to fail.
+@given(st.integers(min_value=1, max_value=SLOTS), st.integers(min_value=0, max_value=BAND_SIZE),
+       st.sampled_from([("/abcd/*",), ()]))
+def test_any_route_set_that_fits_a_band_gets_unique_priorities(slot, count, paths):
+    routes = [Route(f"svc-{i}", ("h.example.com",), paths) for i in range(count)]
+    priorities = allocate_priorities(slot, routes)
+    assert len(set(priorities.values())) == count and all(p in slot_range(slot) for p in priorities.values())
+
+
+def test_more_routes_than_a_band_holds_is_a_clear_error():
+    with pytest.raises(ValueError, match=f"a slot holds at most {BAND_SIZE}"):
+        allocate_priorities(1, [Route(f"svc-{i}", ("h.example.com",)) for i in range(BAND_SIZE + 1)])
 
 
 def test_collisions_probe_upward_in_name_order():

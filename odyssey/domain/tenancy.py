@@ -1,0 +1,240 @@
+"""Tenancy of the shared cluster: what each application stack may use, and whether it all fits.
+
+The owning stack registers every application stack that runs on its cluster
+(its tenants, itself included) and allots each one:
+
+* a slot of listener-rule priorities (``routing.slot_range``);
+* the hosts it may route, exact names or ``*.`` wildcards, never overlapping
+  another tenant's, so no stack can catch another's traffic;
+* a routing budget: target groups and listener rules on its load balancer;
+* a capacity quota: CPU units and MiB of memory its tasks may reserve.
+
+Tenants share load balancers up to AWS's per-ALB quotas; past them the owner
+runs a pool of ALBs and each tenant lives on one (``assign_load_balancers``).
+Every function here is pure: the config checks and the components call them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from odyssey.domain.quotas import ALB_RULES_PER_LOAD_BALANCER, ALB_TARGET_GROUPS_PER_LOAD_BALANCER
+
+# ECS's default deployment configuration, which every service uses: up to 200 %
+# of the desired count runs while a deployment replaces tasks.
+DEPLOYMENT_MAXIMUM_PERCENT = 200
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """One application stack's allotment on the cluster."""
+
+    stack: str
+    slot: int
+    hosts: tuple[str, ...] = ()
+    target_groups: int = 0
+    rules: int = 0
+    cpu: int | None = None  # CPU units; None: an equal share of what is left (see ``resolve_quotas``)
+    memory: int | None = None  # MiB
+    load_balancer: int | None = None  # 1-based index in the ingress pool; None: assigned
+    namespace: str | None = None
+
+
+# ---------------------------------------------------------------- hosts
+
+
+def _suffix(pattern: str) -> str | None:
+    """The domain a ``*.`` wildcard covers ('.example.com'), or None for an exact host."""
+    return pattern[1:] if pattern.startswith("*.") else None
+
+
+def host_covers(pattern: str, host: str) -> bool:
+    """Does ALB host pattern ``pattern`` match every host ``host`` (itself a name or a pattern) matches?
+
+    ALB host conditions are case-insensitive and ``*`` matches any characters,
+    dots included, so ``*.example.com`` covers ``a.b.example.com`` and
+    ``*.b.example.com``, but not ``example.com``.
+    """
+    pattern, host = pattern.lower(), host.lower()
+    suffix = _suffix(pattern)
+    if suffix is None:
+        return pattern == host
+    inner = _suffix(host)
+    return (inner if inner is not None else host).endswith(suffix)
+
+
+def hosts_overlap(a: str, b: str) -> bool:
+    """Is there a host both patterns match?"""
+    a, b = a.lower(), b.lower()
+    if _suffix(a) is None or _suffix(b) is None:
+        return host_covers(a, b) or host_covers(b, a)
+    # Two wildcards share hosts exactly when one domain ends with the other.
+    return a[1:].endswith(b[1:]) or b[1:].endswith(a[1:])
+
+
+def allotment_overlaps(tenancies: Iterable[Tenancy]) -> list[tuple[str, str, str, str]]:
+    """(tenant, its host, other tenant, its host) for every pair of tenants whose allotments share a host."""
+    tenancies = sorted(tenancies, key=lambda t: t.slot)
+    found = []
+    for i, first in enumerate(tenancies):
+        for second in tenancies[i + 1:]:
+            for a in first.hosts:
+                for b in second.hosts:
+                    if hosts_overlap(a, b):
+                        found.append((second.stack, b, first.stack, a))
+    return found
+
+
+def host_outside(host: str, tenant: Tenancy, others: Iterable[Tenancy]) -> str | None:
+    """Why ``tenant`` may not route ``host``, or None when it may.
+
+    A tenant with an allotment routes only inside it. A tenant without one
+    routes any host no other tenant's allotment touches.
+    """
+    if tenant.hosts:
+        if any(host_covers(allowed, host) for allowed in tenant.hosts):
+            return None
+        return f"is outside this stack's allotted hosts ({', '.join(tenant.hosts)})"
+    owner = next((o for o in others if o.stack != tenant.stack and any(hosts_overlap(h, host) for h in o.hosts)),
+                 None)
+    if owner is not None:
+        return f"belongs to stack {owner.stack}'s allotted hosts ({', '.join(owner.hosts)})"
+    return None
+
+
+# ---------------------------------------------------------------- the ingress pool
+
+
+@dataclass(frozen=True)
+class AlbQuotas:
+    target_groups: int = ALB_TARGET_GROUPS_PER_LOAD_BALANCER
+    rules: int = ALB_RULES_PER_LOAD_BALANCER
+
+
+def budget_problem(tenant: Tenancy, quotas: AlbQuotas) -> str | None:
+    """A budget one ALB could never hold."""
+    if tenant.target_groups > quotas.target_groups:
+        return (f"a budget of {tenant.target_groups} target groups; one ALB holds at most {quotas.target_groups} "
+                "(AWS quota, not adjustable)")
+    if tenant.rules > quotas.rules:
+        return f"a budget of {tenant.rules} rules; one ALB holds {quotas.rules} (the account's rules quota)"
+    return None
+
+
+def assign_load_balancers(tenancies: Iterable[Tenancy], quotas: AlbQuotas) -> dict[str, int]:
+    """Each tenant's ALB in the pool (1-based), its pinned one or the first with room, in slot order.
+
+    Pinned tenants never move. An unpinned tenant goes to the first ALB whose
+    remaining target groups and rules hold its budget, considering tenants in
+    slot order; since new tenants take higher slots, adding one never moves an
+    existing tenant. Raising an unpinned tenant's budget can move the tenants
+    after it, which is why the plan prints the assignment and the README says
+    to pin tenants once the pool has more than one ALB.
+    Raises ValueError for a budget no ALB can hold or pinned tenants that overfill their ALB.
+    """
+    tenancies = sorted(tenancies, key=lambda t: t.slot)
+    used: dict[int, list[int]] = {}
+    assignment: dict[str, int] = {}
+    for tenant in tenancies:
+        problem = budget_problem(tenant, quotas)
+        if problem:
+            raise ValueError(f"{tenant.stack}: {problem}")
+    for tenant in (t for t in tenancies if t.load_balancer is not None):
+        groups, rules = used.setdefault(tenant.load_balancer, [0, 0])
+        if groups + tenant.target_groups > quotas.target_groups or rules + tenant.rules > quotas.rules:
+            raise ValueError(
+                f"{tenant.stack}: load balancer {tenant.load_balancer} cannot hold its budget "
+                f"({tenant.target_groups} target groups, {tenant.rules} rules) beside the tenants pinned there "
+                f"({groups} target groups, {rules} rules of {quotas.target_groups} and {quotas.rules})")
+        used[tenant.load_balancer] = [groups + tenant.target_groups, rules + tenant.rules]
+        assignment[tenant.stack] = tenant.load_balancer
+    for tenant in (t for t in tenancies if t.load_balancer is None):
+        index = 1
+        while True:
+            groups, rules = used.setdefault(index, [0, 0])
+            if groups + tenant.target_groups <= quotas.target_groups and rules + tenant.rules <= quotas.rules:
+                break
+            index += 1
+        used[index] = [groups + tenant.target_groups, rules + tenant.rules]
+        assignment[tenant.stack] = index
+    return assignment
+
+
+def pool_size(assignment: Mapping[str, int]) -> int:
+    """How many ALBs the pool needs: the highest index any tenant uses, at least one."""
+    return max(assignment.values(), default=1)
+
+
+# ---------------------------------------------------------------- capacity
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """CPU units and MiB of memory reserved."""
+
+    cpu: int
+    memory: int
+
+    def __add__(self, other: Reservation) -> Reservation:
+        return Reservation(self.cpu + other.cpu, self.memory + other.memory)
+
+    def fits(self, limit: Reservation) -> bool:
+        return self.cpu <= limit.cpu and self.memory <= limit.memory
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """What one service reserves per task, and how many tasks it runs."""
+
+    cpu: int
+    memory: int  # the memory ECS reserves: memoryReservation when set, else memory
+    count: int
+
+
+def steady_reservation(tasks: Iterable[TaskShape]) -> Reservation:
+    tasks = list(tasks)
+    return Reservation(sum(t.cpu * t.count for t in tasks), sum(t.memory * t.count for t in tasks))
+
+
+def deploy_surge(tasks: Iterable[TaskShape], maximum_percent: int = DEPLOYMENT_MAXIMUM_PERCENT) -> Reservation:
+    """The extra reservation while the largest service (by CPU, then memory) rolls out a new version."""
+    surges = [Reservation(t.cpu * extra, t.memory * extra)
+              for t in tasks for extra in [math.ceil(t.count * (maximum_percent - 100) / 100)]]
+    return max(surges, key=lambda r: (r.cpu, r.memory), default=Reservation(0, 0))
+
+
+def zone_sizes(min_size: int, zones: int) -> list[int]:
+    """How the Auto Scaling group spreads ``min_size`` instances over ``zones`` (balanced, the larger zones first)."""
+    if zones < 1:
+        raise ValueError(f"zones must be at least 1, got {zones}")
+    base, extra = divmod(min_size, zones)
+    return [base + 1] * extra + [base] * (zones - extra)
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """What the cluster offers tasks at its minimum size, normally and after losing its largest zone."""
+
+    normal: Reservation
+    zone_lost: Reservation
+
+    @classmethod
+    def of(cls, node: Reservation, min_size: int, zones: int) -> Headroom:
+        survivors = min_size - max(zone_sizes(min_size, zones), default=0)
+        return cls(Reservation(node.cpu * min_size, node.memory * min_size),
+                   Reservation(node.cpu * survivors, node.memory * survivors))
+
+
+def resolve_quotas(tenancies: Sequence[Tenancy], guaranteed: Reservation) -> dict[str, Reservation]:
+    """Each tenant's quota: its own, or an equal share of what the explicit quotas leave of ``guaranteed``."""
+    open_cpu = [t for t in tenancies if t.cpu is None]
+    open_memory = [t for t in tenancies if t.memory is None]
+    left_cpu = max(guaranteed.cpu - sum(t.cpu for t in tenancies if t.cpu is not None), 0)
+    left_memory = max(guaranteed.memory - sum(t.memory for t in tenancies if t.memory is not None), 0)
+    return {
+        t.stack: Reservation(t.cpu if t.cpu is not None else left_cpu // len(open_cpu),
+                             t.memory if t.memory is not None else left_memory // len(open_memory))
+        for t in tenancies
+    }
