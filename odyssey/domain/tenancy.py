@@ -20,11 +20,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT
 from odyssey.domain.quotas import ALB_RULES_PER_LOAD_BALANCER, ALB_TARGET_GROUPS_PER_LOAD_BALANCER
-
-# ECS's default deployment configuration, which every service uses: up to 200 %
-# of the desired count runs while a deployment replaces tasks.
-DEPLOYMENT_MAXIMUM_PERCENT = 200
 
 
 @dataclass(frozen=True)
