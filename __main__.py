@@ -15,7 +15,7 @@ from components.machine.cluster_reference import read_owner
 from components.machine.load_balancer import SharedLoadBalancer, SharedLoadBalancerArgs
 from components.machine.network import Network, NetworkArgs, resolve_placement
 from odyssey.config.base import ConfigError
-from odyssey.config.checks import cluster_problems, listener_slots
+from odyssey.config.checks import cluster_problems, owner_pool
 from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.naming import StackNames, default_tags
@@ -29,9 +29,11 @@ protect = config.protect_stateful_resources
 retention = config.log_retention_days
 
 if config.owns_cluster:
+    placement = resolve_placement(config.network_config, pulumi.InvokeOptions(provider=aws_provider))
+    pool = owner_pool(config, names, len(placement.availability_zones))
     network = Network("network", NetworkArgs(
         config=config.network_config,
-        placement=resolve_placement(config.network_config, pulumi.InvokeOptions(provider=aws_provider)),
+        placement=placement,
         flow_log_group_name=names.flow_log_group, log_retention_days=retention, protect_logs=protect,
     ), opts)
     ingress = SharedLoadBalancer("ingress", SharedLoadBalancerArgs(
@@ -46,9 +48,9 @@ if config.owns_cluster:
         log_retention_days=retention, protect_logs=protect, instance_tags=tags,
     ), opts)
     machine = MachineLayerOutputs.of_owner(
-        config.region, names.qualified(pulumi.get_organization()), network, ingress, cluster,
+        config.region, names.qualified(pulumi.get_organization()), network, [ingress], cluster,
         instance_type=config.cluster_config.instance_type,
-        listener_slots=listener_slots(config, names.stack),
+        tenancies=pool.outputs(),
         min_size=config.cluster_config.min_size,
         max_instance_lifetime_seconds=config.cluster_config.max_instance_lifetime_seconds)
 else:

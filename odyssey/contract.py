@@ -15,6 +15,12 @@ class MachineLayerOutputs:
     Field names are the stack output names. ``https_listener_arn`` is None when
     the owner has no certificate. ``listener_slots`` maps each application
     stack allowed on the cluster to its slot of listener-rule priorities.
+    ``tenancies`` is the owner's registry as it resolved it: per stack its slot,
+    allotted hosts, routing budget (``targetGroups``, ``rules``), capacity quota
+    (``cpu``, ``memory``), namespace and ``loadBalancer``, its 1-based index in
+    ``load_balancers`` (the ingress pool: per ALB its ARN, ARN suffix, DNS name,
+    zone, security group and listeners). The ``alb_*`` and ``*_listener_arn``
+    outputs are the pool's first ALB, as before the pool existed.
     ``min_size`` and ``max_instance_lifetime_seconds`` are the owner's group
     settings, which ``odyssey status`` and ``cycle-audit`` check the live
     cluster against (with ``availability_zones``); they are None on a stack
@@ -45,12 +51,15 @@ class MachineLayerOutputs:
     listener_slots: dict[str, int]
     min_size: int | None
     max_instance_lifetime_seconds: int | None
+    tenancies: dict[str, dict[str, Any]]
+    load_balancers: list[dict[str, pulumi.Input[str | None]]]
 
     @classmethod
-    def of_owner(cls, region: str, stack: str, network: Any, ingress: Any, cluster: Any, instance_type: str,
-                 listener_slots: dict[str, int], min_size: int,
+    def of_owner(cls, region: str, stack: str, network: Any, ingresses: list[Any], cluster: Any, instance_type: str,
+                 tenancies: dict[str, dict[str, Any]], min_size: int,
                  max_instance_lifetime_seconds: int) -> MachineLayerOutputs:
-        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancer, SharedCluster and settings."""
+        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings."""
+        ingress = ingresses[0]
         return cls(
             region=region,
             cluster_stack=stack,
@@ -73,10 +82,20 @@ class MachineLayerOutputs:
             exec_log_group_name=cluster.exec_log_group_name,
             alb_arn_suffix=ingress.arn_suffix,
             instance_type=instance_type,
-            listener_slots=listener_slots,
+            listener_slots={name: tenancy["slot"] for name, tenancy in tenancies.items()},
             min_size=min_size,
             max_instance_lifetime_seconds=max_instance_lifetime_seconds,
+            tenancies=tenancies,
+            load_balancers=[load_balancer_outputs(i) for i in ingresses],
         )
+
+    def tenancy(self, stack: str) -> dict[str, Any] | None:
+        return self.tenancies.get(stack)
+
+    def load_balancer_of(self, stack: str) -> dict[str, Any]:
+        """The ALB ``stack`` routes on: its own in the pool (the first for an owner that predates the pool)."""
+        index = int((self.tenancies.get(stack) or {}).get("loadBalancer") or 1)
+        return self.load_balancers[index - 1]
 
     @staticmethod
     def output_name(field_name: str) -> str:
@@ -93,3 +112,16 @@ class MachineLayerOutputs:
     def export(self) -> None:
         for name, value in self.as_stack_outputs().items():
             pulumi.export(name, value)
+
+
+def load_balancer_outputs(ingress: Any) -> dict[str, Any]:
+    """One ALB of the pool as an output: what a tenant needs to route on it and point DNS at it."""
+    return {
+        "arn": ingress.arn,
+        "arnSuffix": ingress.arn_suffix,
+        "dnsName": ingress.dns_name,
+        "zoneId": ingress.zone_id,
+        "securityGroupId": ingress.security_group_id,
+        "httpsListenerArn": ingress.https_listener_arn,
+        "httpListenerArn": ingress.http_listener_arn,
+    }

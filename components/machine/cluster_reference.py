@@ -24,7 +24,7 @@ OPTIONAL_OUTPUTS = frozenset({"httpsListenerArn"})
 # Outputs added after owners were first deployed. An owner deployed before them still serves its application
 # stacks (nothing here depends on them): they are passed on as None, and `odyssey status` and `cycle-audit`
 # then compare against the invariants and say so. Redeploying the owner exports them.
-ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds"})
+ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds", "tenancies", "loadBalancers"})
 
 
 class OwnerNotDeployedError(Exception):
@@ -58,4 +58,11 @@ def read_owner(stack_name: str, opts: pulumi.ResourceOptions | None = None) -> M
     values["listener_slots"] = {name: int(slot) for name, slot in (values["listener_slots"] or {}).items()}
     for name in ("min_size", "max_instance_lifetime_seconds"):
         values[name] = None if values[name] is None else int(values[name])
+    # An owner from before the ingress pool had one ALB and slots alone: each stack there, with no allotment.
+    values["tenancies"] = values["tenancies"] or {name: {"slot": slot, "loadBalancer": 1}
+                                                  for name, slot in values["listener_slots"].items()}
+    values["load_balancers"] = values["load_balancers"] or [{
+        "arn": values["alb_arn"], "arnSuffix": values["alb_arn_suffix"], "dnsName": values["alb_dns_name"],
+        "zoneId": values["alb_zone_id"], "securityGroupId": values["alb_security_group_id"],
+        "httpsListenerArn": values["https_listener_arn"], "httpListenerArn": values["http_listener_arn"]}]
     return MachineLayerOutputs(**values)

@@ -11,7 +11,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from odyssey.config.base import Email, Model, PinnedImage, Setting, check_env_names
+from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
@@ -19,19 +19,11 @@ from policies.rules.secrets import looks_like_secret
 # A service's name is its Cloud Map DNS label and part of every AWS name derived from it.
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$")
 DNS_LABEL_MAX = 63
-HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PATH = re.compile(r"^/[A-Za-z0-9_.~*?/-]*$")
-DNS_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SECRET_REF = re.compile(r"^[A-Za-z0-9_./-]+$")
 ULIMIT_NAMES = {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
                 "rtprio", "rttime", "sigpending", "stack"}
 
-
-def check_hosts(value: list[str]) -> list[str]:
-    bad = [h for h in value if not HOST.match(h)]
-    if bad:
-        raise ValueError(f"{', '.join(map(repr, bad))} not host names such as 'www.example.com'")
-    return value
 
 
 def name_problem(name: str, what: str) -> str | None:

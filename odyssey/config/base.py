@@ -13,6 +13,9 @@ from odyssey.domain.images import pinned_image_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# An ALB host-header value: a name, or a `*.` wildcard over a domain.
+HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+DNS_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class Model(BaseModel):
@@ -53,6 +56,13 @@ def _pinned(value: str) -> str:
 
 # A container image that names one version: a deploy is a new version (design doc 000).
 PinnedImage = Annotated[str, AfterValidator(_pinned)]
+
+
+def check_hosts(value: list[str]) -> list[str]:
+    bad = [h for h in value if not HOST.match(h)]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))} not host names such as 'www.example.com'")
+    return value
 
 
 def check_env_names(values: dict[str, Any]) -> dict[str, Any]:

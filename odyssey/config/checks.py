@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from odyssey.config.app import DNS_LABEL_MAX, name_problem
-from odyssey.config.base import Problem
+from odyssey.config.base import ConfigError, Problem
+from odyssey.config.machine import TenancyConfig
 from odyssey.domain.capacity import task_capacity
 from odyssey.domain.naming import StackNames
 from odyssey.domain.quotas import ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE
 from odyssey.domain.routing import Route
+from odyssey.domain.tenancy import AlbQuotas, Pool, Reservation, Tenancy, plan_pool
 
 DNS_NAME_MAX = 253
 
@@ -24,9 +26,35 @@ def public_routes(config) -> dict[str, Route]:
     return routes
 
 
-def listener_slots(config, stack: str) -> dict[str, int]:
+def registry(config, stack: str) -> dict[str, TenancyConfig]:
     """The owner's registry of stacks on its cluster; without one, the owner alone, in slot 1."""
-    return dict(config.cluster_config.application_stacks) or {stack: 1}
+    return dict(config.cluster_config.application_stacks) or {stack: TenancyConfig(slot=1)}
+
+
+def listener_slots(config, stack: str) -> dict[str, int]:
+    return {name: tenancy.slot for name, tenancy in registry(config, stack).items()}
+
+
+def tenancies(config, stack: str, project: str) -> list[Tenancy]:
+    """The registry as the tenancy decisions take it, each namespace resolved to the one the stack will use."""
+    return [Tenancy(stack=name, slot=t.slot, hosts=tuple(t.hosts), target_groups=t.target_groups, rules=t.rules,
+                    cpu=t.cpu, memory=t.memory, load_balancer=t.load_balancer,
+                    namespace=StackNames(project, name).namespace(t.namespace))
+            for name, t in sorted(registry(config, stack).items(), key=lambda item: item[1].slot)]
+
+
+def owner_pool(config, names: StackNames, zones: int) -> Pool:
+    """The owner's pool: each tenant's ALB and quota. A budget that cannot be placed is a ``ConfigError``."""
+    cluster = config.cluster_config
+    capacity = task_capacity(cluster.instance_type)
+    node = Reservation(*capacity) if capacity else None
+    try:
+        return plan_pool(tenancies(config, names.stack, names.project),
+                         AlbQuotas(rules=config.load_balancer_config.rules_quota), node, cluster.min_size, zones)
+    except ValueError as error:
+        raise ConfigError([Problem("odyssey:cluster.applicationStacks", str(error),
+                                   'odyssey:cluster.applicationStacks: {"stage": {"slot": 2, "targetGroups": 20, '
+                                   '"rules": 20, "loadBalancer": 2}}')]) from None
 
 
 def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[Problem]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from odyssey.config.base import Email, Model, PinnedImage, Setting, check_env_names
+from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
@@ -27,6 +27,11 @@ from odyssey.domain.invariants import (
     MIN_INSTANCES,
 )
 from odyssey.domain.naming import ecs_service_prefix, registry_conflicts, slug
+from odyssey.domain.quotas import (
+    ALB_RULE_PRIORITY_MAX,
+    ALB_RULES_PER_LOAD_BALANCER,
+    ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
+)
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -38,6 +43,10 @@ VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")
 PLAIN_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 LISTENER_SLOTS = 10
+# Route 53 hosted zone ids: Z and up to 32 upper-case letters and digits.
+HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
+# A stack registered with its slot alone may route this many public services: five such stacks share one ALB.
+DEFAULT_ROUTING_BUDGET = 20
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:@]{1,128}$")
@@ -205,6 +214,65 @@ class HostDaemon(Model):
     _env_names = field_validator("environment")(check_env_names)
 
 
+class TenancyConfig(Model):
+    """What the owner allots one application stack on its cluster: priorities, hosts, routing budget, capacity."""
+
+    slot: int = Field(
+        ge=1, le=LISTENER_SLOTS, examples=[2],
+        description="The stack's slot (1-10) of 5,000 listener-rule priorities on the shared listener, so two "
+        "stacks' rules cannot collide. Never reuse or renumber a slot in use.",
+    )
+    hosts: list[str] = Field(
+        default_factory=list, examples=[["stage.example.com", "*.stage.example.com"]],
+        description="Host names the stack may route (ALB host-header values: exact names or `*.` wildcards). "
+        "Allotments of different stacks may not overlap, so no stack catches another's traffic. Empty: the "
+        "stack may route any host no other stack is allotted.",
+    )
+    target_groups: int = Field(
+        DEFAULT_ROUTING_BUDGET, ge=0, le=ALB_TARGET_GROUPS_PER_LOAD_BALANCER, examples=[20],
+        description="Routing budget: target groups the stack may create on its load balancer (one per public "
+        "service). An ALB holds at most 100 (an AWS quota that cannot be raised); the budgets of the stacks on "
+        "one ALB must fit it, or the owner runs another ALB.",
+    )
+    rules: int = Field(
+        DEFAULT_ROUTING_BUDGET, ge=0, examples=[20],
+        description="Routing budget: listener rules the stack may add to its load balancer's listener (one per "
+        "public service). The budgets on one ALB must fit `odyssey:loadBalancer.rulesQuota`.",
+    )
+    cpu: int | None = Field(
+        None, ge=0, examples=[4096],
+        description="Capacity quota: CPU units (1,024 per vCPU) the stack's tasks may reserve, at desired counts "
+        "and while its largest service deploys (up to twice its tasks). Unset: an equal share of what the "
+        "cluster guarantees at its minimum size after losing a zone, less the explicit quotas.",
+    )
+    memory: int | None = Field(
+        None, ge=0, examples=[8192],
+        description="Capacity quota: MiB of memory the stack's tasks may reserve (each task's `memoryReservation`, "
+        "else its `memory`), counted as for `cpu`. Unset: an equal share, as for `cpu`.",
+    )
+    load_balancer: int | None = Field(
+        None, ge=1, examples=[2],
+        description="Pins the stack to this ALB of the owner's ingress pool (1 is the first). Unset: the first "
+        "ALB with room for its budget, taking stacks in slot order. Pin every stack once the pool has more than "
+        "one ALB: moving a stack to another ALB changes the DNS name its hosts must point at.",
+    )
+    namespace: str | None = Field(
+        None, examples=["stage.odyssey.internal"],
+        description="The stack's Cloud Map namespace. No two stacks on the cluster may use the same one (Route 53 "
+        "refuses a second private zone of a name in one VPC). Unset: the stack's default namespace "
+        "(`<stack>.<project>.internal`).",
+    )
+
+    _hosts = field_validator("hosts")(check_hosts)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not DNS_NAME.match(value):
+            raise ValueError(f"{value!r} is not a DNS name such as 'stage.odyssey.internal'")
+        return value
+
+
 class ClusterConfig(Model):
     """The shared ECS cluster: one homogeneous Auto Scaling group on the ECS-optimized AMI."""
 
@@ -278,11 +346,11 @@ class ClusterConfig(Model):
         "every instance, each an ECS service with the DAEMON scheduling strategy, such as log shippers and "
         "monitoring agents. They log to the hosts' log group.",
     )
-    application_stacks: dict[str, int] = Field(
-        default_factory=dict, examples=[{"prod": 1, "stage": 2}],
-        description="On the owning stack: the application stacks allowed on this cluster, each with its slot "
-        "(1-10) of 5,000 rule priorities on the shared listener, so two stacks' rules cannot collide. Never "
-        "reuse or renumber a slot in use. Names may not prefix one another (`prod`, `prod-eu`): `<stack>-` "
+    application_stacks: dict[str, TenancyConfig] = Field(
+        default_factory=dict, examples=[{"prod": {"slot": 1, "hosts": ["www.example.com"]}, "stage": 2}],
+        description="On the owning stack: the application stacks allowed on this cluster (its tenants, itself "
+        "included) and what each may use (see `<stack>.*`). The short form `stage: 2` gives the slot alone, with "
+        "the default budget and quota and no allotted hosts. Names may not prefix one another (`prod`, `prod-eu`): `<stack>-` "
         "prefixes the ECS service names the event stream matches; nor may two become the same in AWS names "
         "(`Stage.EU`, `stage-eu`): both are compared as AWS names spell them. Empty: this stack alone, in slot 1.",
     )
@@ -293,17 +361,23 @@ class ClusterConfig(Model):
         "topic has no subscriber.",
     )
 
+    @field_validator("application_stacks", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        # `stage: 2` is the slot alone.
+        if isinstance(value, dict):
+            return {name: {"slot": entry} if isinstance(entry, int) and not isinstance(entry, bool) else entry
+                    for name, entry in value.items()}
+        return value
+
     @field_validator("application_stacks")
     @classmethod
-    def _registry(cls, value: dict[str, int]) -> dict[str, int]:
+    def _registry(cls, value: dict[str, TenancyConfig]) -> dict[str, TenancyConfig]:
         problems = []
         bad_names = [n for n in value if not PLAIN_STACK_NAME.match(n)]
         if bad_names:
             problems.append(f"{', '.join(map(repr, bad_names))} not stack names such as 'stage'")
-        bad_slots = [f"{n}: {s}" for n, s in value.items() if not 1 <= s <= LISTENER_SLOTS]
-        if bad_slots:
-            problems.append(f"slots must be 1-{LISTENER_SLOTS} ({', '.join(bad_slots)})")
-        slots = list(value.values())
+        slots = [tenancy.slot for tenancy in value.values()]
         shared = sorted({s for s in slots if slots.count(s) > 1})
         if shared:
             problems.append(f"slot(s) {', '.join(map(str, shared))} given to more than one stack; each stack needs "
@@ -410,6 +484,24 @@ class LoadBalancerConfig(Model):
         description="IPv4 CIDR blocks the ALB's security group admits on ports 80 and 443. Default: the whole "
         "internet, for public services.",
     )
+    rules_quota: int = Field(
+        ALB_RULES_PER_LOAD_BALANCER, ge=1, le=ALB_RULE_PRIORITY_MAX, examples=[ALB_RULES_PER_LOAD_BALANCER],
+        description="The account's quota of listener rules per ALB (`rules-per-application-load-balancer`; AWS's "
+        "default 100, adjustable through Service Quotas). The routing budgets of the stacks on one ALB must fit "
+        "it; past it the owner runs another ALB.",
+    )
+    hosted_zone_id: str | None = Field(
+        None, examples=["Z0123456789ABCDEFGHIJ"],
+        description="A Route 53 public hosted zone to write alias records in: every stack's allotted hosts "
+        "point at the ALB that stack is on. Unset: DNS is managed elsewhere; the outputs name each stack's ALB.",
+    )
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTED_ZONE_ID.match(value):
+            raise ValueError(f"{value!r} is not a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'")
+        return value
 
     @field_validator("certificate_arn")
     @classmethod

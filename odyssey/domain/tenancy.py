@@ -235,3 +235,53 @@ def resolve_quotas(tenancies: Sequence[Tenancy], guaranteed: Reservation) -> dic
                              t.memory if t.memory is not None else left_memory // len(open_memory))
         for t in tenancies
     }
+
+
+# ---------------------------------------------------------------- the owner's decisions, as outputs
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The owner's resolved tenancy: each tenant's ALB and capacity quota, and the cluster's headroom."""
+
+    tenancies: tuple[Tenancy, ...]
+    assignment: dict[str, int]
+    quotas: dict[str, Reservation]
+    headroom: Headroom | None  # None when the instance type's capacity is not known
+
+    @property
+    def size(self) -> int:
+        return pool_size(self.assignment)
+
+    def outputs(self) -> dict[str, dict]:
+        """What the owner exports per tenant (``tenancies``), with the engine's camelCase keys."""
+        return {t.stack: {
+            "slot": t.slot, "hosts": list(t.hosts), "targetGroups": t.target_groups, "rules": t.rules,
+            "cpu": self.quotas[t.stack].cpu if t.stack in self.quotas else t.cpu,
+            "memory": self.quotas[t.stack].memory if t.stack in self.quotas else t.memory,
+            "loadBalancer": self.assignment[t.stack], "namespace": t.namespace,
+        } for t in self.tenancies}
+
+
+def plan_pool(tenancies: Sequence[Tenancy], alb_quotas: AlbQuotas, node: Reservation | None, min_size: int,
+              zones: int) -> Pool:
+    """Assign ALBs and resolve quotas against what the cluster guarantees after losing its largest zone.
+
+    Raises ValueError as ``assign_load_balancers`` does.
+    """
+    assignment = assign_load_balancers(tenancies, alb_quotas)
+    if node is None:
+        return Pool(tuple(tenancies), assignment, {}, None)
+    headroom = Headroom.of(node, min_size, zones)
+    return Pool(tuple(tenancies), assignment, resolve_quotas(tenancies, headroom.zone_lost), headroom)
+
+
+def tenancy_from_output(stack: str, output: Mapping) -> Tenancy:
+    """A tenancy as the owner exported it (numbers cross the engine as floats)."""
+    def number(key: str) -> int | None:
+        return None if output.get(key) is None else int(output[key])
+
+    return Tenancy(stack=stack, slot=int(output["slot"]), hosts=tuple(output.get("hosts") or ()),
+                   target_groups=int(output.get("targetGroups") or 0), rules=int(output.get("rules") or 0),
+                   cpu=number("cpu"), memory=number("memory"), load_balancer=number("loadBalancer"),
+                   namespace=output.get("namespace"))

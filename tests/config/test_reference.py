@@ -29,7 +29,7 @@ KEYS = list(config_keys())
 MODELS = {
     StackConfig, machine.Tags, machine.NetworkConfig, machine.ExistingVpc, machine.ClusterConfig,
     machine.HostDaemon, machine.LoadBalancerConfig, app.AppConfig, app.Notifications, app.ServiceConfig,
-    app.PublicRoute, app.TargetHealthCheck, app.ContainerHealthCheck, app.SecretRef, app.Ulimit,
+    app.PublicRoute, app.TargetHealthCheck, app.ContainerHealthCheck, app.SecretRef, app.Ulimit, machine.TenancyConfig,
     app.Autoscaling, app.ScheduleConfig,
 }
 
@@ -141,7 +141,7 @@ def test_types_and_defaults_as_a_stack_file_writes_them():
         "odyssey:loadBalancer.deletionProtection": ("boolean", "`true`"),
         "odyssey:loadBalancer.ingressCidrs": ("list of string", '`["0.0.0.0/0"]`'),
         "odyssey:network.natGateways": ("string: `OnePerAz` or `Single`", "`OnePerAz`"),
-        "odyssey:cluster.applicationStacks": ("map of integer", "`{}`"),
+        "odyssey:cluster.applicationStacks": ("map of object", "`{}`"),
         "odyssey:services": ("map of object", "`{}`"),
         "odyssey:app": ("object", "`{}`"),
         "odyssey:network": ("object", "unset"),
