@@ -11,7 +11,7 @@ from odyssey.domain.capacity import task_capacity
 from odyssey.domain.naming import StackNames
 from odyssey.domain.quotas import ALB_VALUES_PER_CONDITION, ALB_VALUES_PER_RULE
 from odyssey.domain.routing import Route
-from odyssey.domain.tenancy import AlbQuotas, Pool, Reservation, Tenancy, plan_pool
+from odyssey.domain.tenancy import AlbQuotas, Pool, Reservation, TaskShape, Tenancy, plan_pool
 
 DNS_NAME_MAX = 253
 
@@ -24,6 +24,17 @@ def public_routes(config) -> dict[str, Route]:
             hosts = tuple(service.public.hosts or config.app.default_hosts)
             routes[name] = Route(name, hosts, tuple(service.public.paths))
     return routes
+
+
+def task_shapes(config) -> dict[str, TaskShape]:
+    """What each service reserves per task and how many tasks it runs at its desired count.
+
+    ECS reserves a container's ``memoryReservation`` when set, else its
+    ``memory``; an autoscaled service starts at its minimum count.
+    """
+    return {name: TaskShape(cpu=service.cpu, memory=service.memory_reservation or service.memory,
+                            count=service.autoscaling.min_count if service.autoscaling else service.desired_count)
+            for name, service in config.services.items()}
 
 
 def registry(config, stack: str) -> dict[str, TenancyConfig]:
