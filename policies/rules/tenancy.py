@@ -230,9 +230,10 @@ def _check_budget(stack: Stack, app: PolicyResource, report: ReportViolation) ->
     if assigned is not None:
         elsewhere = [r for r in groups + rules if _tag(r) not in (None, str(int(assigned)))]
         if elsewhere:
+            tags = ", ".join(sorted({str(_tag(r)) for r in elsewhere}))
             report(f"Stack {tenant} is assigned load balancer {int(assigned)} ({key}), but {len(elsewhere)} of its "
-                   f"target groups and rules are tagged {LOAD_BALANCER_TAG} for another ({_names(elsewhere)}): each "
-                   "tenant lives on one load balancer, and the tag is how the quotas are counted.", app.urn)
+                   f"target groups and rules carry {LOAD_BALANCER_TAG} {tags} ({_names(elsewhere)}): each tenant "
+                   "lives on one load balancer, and the tag is how the quotas are counted.", app.urn)
 
 
 def _validate_load_balancer_quotas(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -283,22 +284,34 @@ def _ecs_services(stack: Stack, service: PolicyResource) -> list[PolicyResource]
     return list(stack.descendants(service, ECS_SERVICE))
 
 
-def _check_count(stack: Stack, service: PolicyResource, report: ReportViolation) -> None:
+def _check_count(stack: Stack, service: PolicyResource, report: ReportViolation, unresolved: Unresolved) -> None:
     """The declared count must be the ECS service's desired count, or the quota check sums a fiction."""
     reservation = service.props.get("reservation")
     if not reservation or reservation.get("count") is None:
         return
     declared = int(reservation["count"])
-    for ecs in _ecs_services(stack, service):
+
+    def compare(ecs: PolicyResource) -> None:
         desired = ecs.props.get("desiredCount")
         if desired is not None and int(desired) != declared:
             report(f"Service '{service.name}' declares {declared} task(s) in its reservation, but its ECS service "
                    f"'{ecs.name}' runs desiredCount {int(desired)}: the tenant's quota is checked on the declared "
                    "count, so the two must agree.", service.urn)
 
+    for ecs in _ecs_services(stack, service):
+        unresolved.check(ecs, lambda ecs=ecs: compare(ecs))
+
 
 def _reserved(stack: Stack, service: PolicyResource, unresolved: Unresolved) -> Reserved | None:
-    """The service's declared reservation, or None (said in ``unresolved``) when it declares none."""
+    """The service's declared reservation, or None (said in ``unresolved``) when it declares none or is unknown."""
+    try:
+        return _declared(stack, service, unresolved)
+    except UnknownValueError as error:
+        unresolved.add(service, error.message)
+        return None
+
+
+def _declared(stack: Stack, service: PolicyResource, unresolved: Unresolved) -> Reserved | None:
     reservation = service.props.get("reservation")
     missing = [key for key in RESERVATION_KEYS if not reservation or reservation.get(key) is None]
     if missing:
@@ -354,7 +367,7 @@ def _check_quota(stack: Stack, app: PolicyResource, report: ReportViolation, unr
 def _validate_reservations(args: StackValidationArgs, report: ReportViolation) -> None:
     stack, unresolved = Stack(args), Unresolved()
     for service in stack.of_type(SERVICE):
-        unresolved.check(service, lambda service=service: _check_count(stack, service, report))
+        unresolved.check(service, lambda service=service: _check_count(stack, service, report, unresolved))
     for app in stack.of_type(APP_STACK):
         unresolved.check(app, lambda app=app: _check_quota(stack, app, report, unresolved))
     unresolved.raise_if_any()
