@@ -7,10 +7,13 @@ raised quota says so in its config where a setting exists for it.
 
 from __future__ import annotations
 
+from policies.rules.thresholds import ALB_RULES_PER_LOAD_BALANCER as ALB_RULES_PER_LOAD_BALANCER
+from policies.rules.thresholds import ALB_TARGET_GROUPS_PER_LOAD_BALANCER as ALB_TARGET_GROUPS_PER_LOAD_BALANCER
+
 # "Quotas for your Application Load Balancers", Elastic Load Balancing User Guide
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
-ALB_TARGET_GROUPS_PER_LOAD_BALANCER = 100  # not adjustable
-ALB_RULES_PER_LOAD_BALANCER = 100  # default, adjustable; the listeners' default rules do not count
+# Target groups per ALB (100, not adjustable) and rules per ALB (100 by default, adjustable; the listeners' default
+# rules do not count) live in the pack's thresholds, which the policy pack enforces with the same numbers.
 ALB_TARGETS_PER_LOAD_BALANCER = 1_000  # default, adjustable
 ALB_LISTENERS_PER_LOAD_BALANCER = 50
 ALB_CERTIFICATES_PER_LOAD_BALANCER = 25  # not counting the default certificate

@@ -2,8 +2,10 @@
 
 from .baseline import BASELINE
 from .invariants import INVARIANTS
+from .tenancy import TENANCY
 
 PACK_NAME = "odyssey-machine-layer"
-POLICIES = [*INVARIANTS, *BASELINE]
+POLICIES = [*INVARIANTS, *TENANCY, *BASELINE]
 INVARIANT_NAMES = [p.name for p in INVARIANTS]
+TENANCY_NAMES = [p.name for p in TENANCY]
 BASELINE_NAMES = [p.name for p in BASELINE]

@@ -1,4 +1,5 @@
-"""The machine layer's invariant numbers: one source for the policy pack, the config, the program and the operator tools.
+"""The machine layer's invariant numbers and the AWS quotas the pack enforces: one source for the policy pack, the
+config, the program and the operator tools.
 
 Standard library only: the pack runs as its own process and imports nothing of
 the project; the program imports this module (``odyssey.domain.invariants``
@@ -33,3 +34,11 @@ ECS_AMI_PARAMETER_X86_64 = f"{ECS_AMI_PARAMETER_ROOT}amazon-linux-2023/recommend
 ECS_AMI_PARAMETER_ARM64 = f"{ECS_AMI_PARAMETER_ROOT}amazon-linux-2023/arm64/recommended/image_id"
 # Every image id a node may boot starts with this: any ECS-optimized parameter, resolved at launch.
 ECS_AMI_IMAGE_PREFIX = f"{RESOLVE_SSM}{ECS_AMI_PARAMETER_ROOT}"
+
+# "Quotas for your Application Load Balancers", Elastic Load Balancing User Guide
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+# Target groups per Application Load Balancer: not adjustable.
+ALB_TARGET_GROUPS_PER_LOAD_BALANCER = 100
+# Rules per Application Load Balancer, not counting the listeners' default rules: AWS's default, adjustable per
+# account (the program's odyssey:loadBalancer.rulesQuota and the pack's maxRulesPerLoadBalancer say when raised).
+ALB_RULES_PER_LOAD_BALANCER = 100

@@ -40,6 +40,8 @@ LISTENER = "aws:lb/listener:Listener"
 LISTENER_ALIAS = "aws:alb/listener:Listener"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 TARGET_GROUP_ALIAS = "aws:alb/targetGroup:TargetGroup"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+LISTENER_RULE_ALIAS = "aws:alb/listenerRule:ListenerRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -51,6 +53,7 @@ BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
 LOAD_BALANCERS = (LOAD_BALANCER, ALB_ALIAS)
 LISTENERS = (LISTENER, LISTENER_ALIAS)
 TARGET_GROUPS = (TARGET_GROUP, TARGET_GROUP_ALIAS)
+LISTENER_RULES = (LISTENER_RULE, LISTENER_RULE_ALIAS)
 
 
 def truthy(value: Any) -> bool:

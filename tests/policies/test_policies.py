@@ -12,11 +12,12 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from odyssey.domain import invariants
+from odyssey.domain import invariants, quotas
 from policies.rules.catalog import POLICIES
 from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86_64, MIN_INSTANCES, RESOLVE_SSM
 from tests.plans import ROOT
 from tests.policies.policy_harness import UNKNOWN, Protocol, R, run_direct
+from tests.policies.tenancy_cases import TENANCY_CASES, target_groups
 
 ASG = "aws:autoscaling/group:Group"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -214,6 +215,7 @@ CASES = {
         ("untagged", [task(container(image="nginx"))], None, ["has no tag"], False),
         ("unknown image", [R(TD, "web-task", {"containerDefinitions": UNKNOWN})], None, [], True),
     ],
+    **TENANCY_CASES,
     "imdsv2-required": [
         ("required, hop 1", [R(LT, "lt", GOOD_LT)], None, [], False),
         ("optional tokens", [R(LT, "lt", {**GOOD_LT, "metadataOptions": {"httpTokens": "optional",
@@ -365,14 +367,20 @@ def test_the_pack_process_announces_the_shared_thresholds_as_its_defaults(protoc
         (policy, key): schemas[policy][key]["default"]
         for policy, key in [("min-availability-zones", "minimumZones"), ("min-instances", "minimumInstances"),
                             ("capacity-during-cycling", "minimumInService"), ("daily-cycling", "maximumLifetimeSeconds"),
-                            ("ecs-optimized-ami", "allowedImagePrefixes")]
+                            ("ecs-optimized-ami", "allowedImagePrefixes"),
+                            ("load-balancer-within-quotas", "maxTargetGroupsPerLoadBalancer"),
+                            ("load-balancer-within-quotas", "maxRulesPerLoadBalancer")]
     } == {
         ("min-availability-zones", "minimumZones"): invariants.MIN_AVAILABILITY_ZONES,
         ("min-instances", "minimumInstances"): invariants.MIN_INSTANCES,
         ("capacity-during-cycling", "minimumInService"): invariants.MIN_INSTANCES,
         ("daily-cycling", "maximumLifetimeSeconds"): invariants.DAILY_CYCLE_SECONDS,
         ("ecs-optimized-ami", "allowedImagePrefixes"): [invariants.ECS_AMI_IMAGE_PREFIX],
+        ("load-balancer-within-quotas", "maxTargetGroupsPerLoadBalancer"): quotas.ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
+        ("load-balancer-within-quotas", "maxRulesPerLoadBalancer"): quotas.ALB_RULES_PER_LOAD_BALANCER,
     }
+    # Not adjustable: no configuration may let one load balancer carry more target groups.
+    assert schemas["load-balancer-within-quotas"]["maxTargetGroupsPerLoadBalancer"]["maximum"] == 100
     assert schemas["daily-cycling"]["maximumLifetimeSeconds"]["minimum"] == invariants.AWS_LIFETIME_MIN_SECONDS
 
 
@@ -395,3 +403,17 @@ def test_config_schema_defaults_are_applied_in_code():
     outcome = run_direct("min-instances", [R(ASG, "nodes", {**GOOD_ASG, "minSize": MIN_INSTANCES - 1.0})], None)
     assert outcome.violations == [f"minSize is {MIN_INSTANCES - 1}; at least {MIN_INSTANCES} instances must be in "
                                   "service."]
+
+
+@pytest.mark.parametrize("config", [None, {}])
+def test_the_load_balancer_quotas_apply_without_config(config):
+    # AWS: 100 target groups per ALB (not adjustable), 100 rules per ALB by default.
+    outcome = run_direct("load-balancer-within-quotas", target_groups(101, "1"), config)
+    assert outcome.violations and all("it may carry at most 100 (" in v for v in outcome.violations)
+    assert run_direct("load-balancer-within-quotas", target_groups(100, "1"), config).violations == []
+
+
+def test_the_tenancy_policies_cite_aws_and_the_design():
+    policies = {p.name: p for p in POLICIES}
+    assert "Quotas for your Application Load Balancers" in policies["load-balancer-within-quotas"].description
+    assert "maximumPercent 200" in policies["tenant-reservations-within-quota"].description
