@@ -196,10 +196,14 @@ def steady_reservation(tasks: Iterable[TaskShape]) -> Reservation:
 
 
 def deploy_surge(tasks: Iterable[TaskShape], maximum_percent: int = DEPLOYMENT_MAXIMUM_PERCENT) -> Reservation:
-    """The extra reservation while the largest service (by CPU, then memory) rolls out a new version."""
+    """The extra reservation while one service rolls out a new version, the worst service for each resource.
+
+    The CPU and memory figures may come from different services: each is the
+    most that one deploy can add of that resource.
+    """
     surges = [Reservation(t.cpu * extra, t.memory * extra)
               for t in tasks for extra in [math.ceil(t.count * (maximum_percent - 100) / 100)]]
-    return max(surges, key=lambda r: (r.cpu, r.memory), default=Reservation(0, 0))
+    return Reservation(max((r.cpu for r in surges), default=0), max((r.memory for r in surges), default=0))
 
 
 def zone_sizes(min_size: int, zones: int) -> list[int]:

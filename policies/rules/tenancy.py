@@ -344,13 +344,13 @@ def _check_quota(stack: Stack, app: PolicyResource, report: ReportViolation, unr
     if len(reserved) < len(services):
         return
     steady = {key: sum(getattr(r, key) * r.count for r in reserved) for key, _ in DIMENSIONS}
-    # The deploy of the largest service by CPU, then memory: the program's capacity checks count the same surge
-    # (odyssey.domain.tenancy.deploy_surge), so the gate and the config never disagree.
-    largest = max(reserved, key=lambda r: (r.cpu * r.surge_tasks, r.memory * r.surge_tasks), default=None)
     for key, unit in DIMENSIONS:
         quota = quotas[key]
         if quota is None:
             continue
+        # The worst deploy for this resource: the service whose extra tasks reserve the most of it. The
+        # program's capacity checks count the same surge (odyssey.domain.tenancy.deploy_surge).
+        largest = max(reserved, key=lambda r, key=key: getattr(r, key) * r.surge_tasks, default=None)
         quota, total = int(quota), steady[key]
         surge = getattr(largest, key) * largest.surge_tasks if largest else 0
         where = f"odyssey:cluster.applicationStacks.{tenant}.{key} in the owner's config"

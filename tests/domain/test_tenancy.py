@@ -157,10 +157,12 @@ def test_headroom_of_the_committed_cluster():
 def test_steady_reservation_and_deploy_surge():
     tasks = [TaskShape(256, 512, 2), TaskShape(512, 1024, 2), TaskShape(256, 768, 3)]
     assert steady_reservation(tasks) == Reservation(256 * 2 + 512 * 2 + 256 * 3, 512 * 2 + 1024 * 2 + 768 * 3)
-    # maximumPercent 200: the largest service doubles while it rolls (512 CPU x 2 tasks).
-    assert deploy_surge(tasks) == Reservation(1024, 2048)
+    # maximumPercent 200: a service doubles while it rolls. Most CPU: 512 x 2 tasks; most memory: 768 x 3.
+    assert deploy_surge(tasks) == Reservation(1024, 2304)
     # At 150 % the third service (3 tasks -> 2 extra, rounded up) surges as much CPU and more memory.
     assert deploy_surge(tasks, maximum_percent=150) == Reservation(512, 1536)
+    # Each resource's worst deploy, even when two different services have them.
+    assert deploy_surge([TaskShape(1024, 256, 1), TaskShape(256, 4096, 1)]) == Reservation(1024, 4096)
     assert deploy_surge([]) == Reservation(0, 0)
 
 
