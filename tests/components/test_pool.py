@@ -252,3 +252,19 @@ def test_without_a_certificate_every_alb_of_the_pool_serves_http_and_rules_use_i
     (rule,) = of_type(plan, RULE)
     assert rule["inputs"]["listenerArn"] == plan.outputs["loadBalancers"][0]["httpListenerArn"]
     assert plan.outputs["ingress"]["beta"]["httpsListenerArn"] is None
+
+
+def test_the_tenancy_prop_is_plain_numbers_even_from_a_stack_reference():
+    """Numbers cross a StackReference as floats; the prop carries them as the owner allotted them."""
+    from dataclasses import fields
+
+    from components.app.app_stack import allotted_tenancy
+    from odyssey.contract import MachineLayerOutputs
+
+    values = {f.name: None for f in fields(MachineLayerOutputs)}
+    values["tenancies"] = {"stage": {"slot": 2.0, "targetGroups": 20.0, "rules": 30.0, "cpu": 2048.0,
+                                     "memory": None, "loadBalancer": 2.0}}
+    tenancy = allotted_tenancy(MachineLayerOutputs(**values), "stage")
+    assert tenancy == {"stack": "stage", "targetGroups": 20, "rules": 30, "cpu": 2048, "memory": None,
+                       "loadBalancer": 2}
+    assert all(type(v) is int for k, v in tenancy.items() if k not in ("stack", "memory"))
