@@ -1,8 +1,9 @@
 """Odyssey: the machine layer and the application stacks on it. Read top to bottom, this is the architecture.
 
-A stack either owns a shared ECS cluster (network, shared load balancer,
-cluster) or runs on one another stack owns (``odyssey:clusterStack``). Either
-way it exports the machine-layer outputs, and deploys its application stack
+A stack either owns a shared ECS cluster (network, its ingress pool of shared
+load balancers, cluster, and DNS alias records when it has a hosted zone) or
+runs on one another stack owns (``odyssey:clusterStack``). Either way it
+exports the machine-layer outputs, and deploys its application stack
 (services, scheduled tasks, event stream) onto that cluster.
 """
 
@@ -12,7 +13,8 @@ import pulumi_aws as aws
 from components.app.app_stack import AppStack, AppStackArgs
 from components.machine.cluster import SharedCluster, SharedClusterArgs
 from components.machine.cluster_reference import read_owner
-from components.machine.load_balancer import SharedLoadBalancer, SharedLoadBalancerArgs
+from components.machine.dns import IngressDns, IngressDnsArgs
+from components.machine.load_balancer import SharedLoadBalancerArgs, ingress_pool
 from components.machine.network import Network, NetworkArgs, resolve_placement
 from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems, owner_pool
@@ -36,23 +38,25 @@ if config.owns_cluster:
         placement=placement,
         flow_log_group_name=names.flow_log_group, log_retention_days=retention, protect_logs=protect,
     ), opts)
-    ingress = SharedLoadBalancer("ingress", SharedLoadBalancerArgs(
+    ingresses = ingress_pool("ingress", SharedLoadBalancerArgs(
         config=config.load_balancer_config, load_balancer_name=names.load_balancer_name, region=config.region,
         vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids, protect_logs=protect,
-    ), opts)
+    ), [names.load_balancer_name_at(index) for index in range(2, pool.size + 1)], opts)
     cluster = SharedCluster("cluster", SharedClusterArgs(
         config=config.cluster_config, region=config.region, cluster_name=names.cluster_name,
         vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
-        load_balancer_security_group_id=ingress.security_group_id,
+        load_balancer_security_group_ids=[ingress.security_group_id for ingress in ingresses],
         exec_log_group_name=names.exec_log_group, host_log_group_name=names.host_log_group,
         log_retention_days=retention, protect_logs=protect, instance_tags=tags,
     ), opts)
     machine = MachineLayerOutputs.of_owner(
-        config.region, names.qualified(pulumi.get_organization()), network, [ingress], cluster,
+        config.region, names.qualified(pulumi.get_organization()), network, ingresses, cluster,
         instance_type=config.cluster_config.instance_type,
         tenancies=pool.outputs(),
         min_size=config.cluster_config.min_size,
         max_instance_lifetime_seconds=config.cluster_config.max_instance_lifetime_seconds)
+    if config.load_balancer_config.hosted_zone_id:
+        IngressDns("dns", IngressDnsArgs(config.load_balancer_config.hosted_zone_id, machine), opts)
 else:
     machine = read_owner(config.cluster_stack, opts)
     problems = cluster_problems(config, names.stack, config.cluster_stack, machine.instance_type, machine.listener_slots)

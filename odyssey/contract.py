@@ -21,6 +21,13 @@ class MachineLayerOutputs:
     ``load_balancers`` (the ingress pool: per ALB its ARN, ARN suffix, DNS name,
     zone, security group and listeners). The ``alb_*`` and ``*_listener_arn``
     outputs are the pool's first ALB, as before the pool existed.
+    One more output is exported but never read back, for the people who point
+    DNS at the cluster: ``ingress`` (``ingress()``), per stack on the cluster,
+    the ALB it routes on (``loadBalancer``, its index in the pool), the DNS
+    name and hosted zone its hosts must point at (``dnsName``, ``zoneId``) and
+    its listeners (``httpsListenerArn``, None without a certificate, and
+    ``httpListenerArn``). It joins ``tenancies`` and ``load_balancers``, which
+    stay the source of truth.
     ``min_size`` and ``max_instance_lifetime_seconds`` are the owner's group
     settings, which ``odyssey status`` and ``cycle-audit`` check the live
     cluster against (with ``availability_zones``); they are None on a stack
@@ -92,10 +99,20 @@ class MachineLayerOutputs:
     def tenancy(self, stack: str) -> dict[str, Any] | None:
         return self.tenancies.get(stack)
 
+    def load_balancer_index(self, stack: str) -> int:
+        """The 1-based index in the pool of the ALB ``stack`` routes on (1 for an owner that predates the pool)."""
+        return int((self.tenancies.get(stack) or {}).get("loadBalancer") or 1)
+
     def load_balancer_of(self, stack: str) -> dict[str, Any]:
         """The ALB ``stack`` routes on: its own in the pool (the first for an owner that predates the pool)."""
-        index = int((self.tenancies.get(stack) or {}).get("loadBalancer") or 1)
-        return self.load_balancers[index - 1]
+        return self.load_balancers[self.load_balancer_index(stack) - 1]
+
+    def ingress(self) -> dict[str, dict[str, Any]]:
+        """Per stack on the cluster: its ALB's index, DNS name and zone (where its hosts point) and listeners."""
+        keys = ("dnsName", "zoneId", "httpsListenerArn", "httpListenerArn")
+        return {stack: {"loadBalancer": self.load_balancer_index(stack),
+                        **{key: self.load_balancer_of(stack)[key] for key in keys}}
+                for stack in sorted(self.tenancies)}
 
     @staticmethod
     def output_name(field_name: str) -> str:
@@ -107,7 +124,8 @@ class MachineLayerOutputs:
         return [cls.output_name(f.name) for f in fields(cls)]
 
     def as_stack_outputs(self) -> dict[str, Any]:
-        return {self.output_name(f.name): getattr(self, f.name) for f in fields(self)}
+        """The contract's outputs, and ``ingress`` for DNS (see the class docstring)."""
+        return {**{self.output_name(f.name): getattr(self, f.name) for f in fields(self)}, "ingress": self.ingress()}
 
     def export(self) -> None:
         for name, value in self.as_stack_outputs().items():

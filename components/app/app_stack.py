@@ -23,7 +23,7 @@ from components.app.service import Service, ServiceArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
 from components.shared.log_group import LogGroupArgs, log_group
 from components.shared.stateful import stateful_options
-from odyssey.config.checks import public_routes
+from odyssey.config.checks import public_routes, task_shapes
 from odyssey.config.stack import StackConfig
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.containers import SecretLocations
@@ -56,12 +56,16 @@ class AppStackArgs:
 
 
 class AppStack(pulumi.ComponentResource):
-    """The application stack. Outputs: ``namespace_name``, ``topic_arn``, ``services`` (name -> ECS service name)."""
+    """The application stack. Outputs: ``namespace_name``, ``topic_arn``, ``services`` (name -> ECS service name).
+
+    Props (inputs the policy pack sees): ``tenancy`` {stack, targetGroups, rules, cpu, memory, loadBalancer}: the
+    routing budget, capacity quota and ALB the owner allotted this stack (None where the owner did not say).
+    """
 
     def __init__(self, name: str, args: AppStackArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("odyssey:app:AppStack", name, None, opts)
         config, names = args.config, args.names
         stack = names.stack
+        super().__init__("odyssey:app:AppStack", name, {"tenancy": allotted_tenancy(args.machine, stack)}, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         caller = aws.get_caller_identity_output(opts=invoke)
@@ -121,10 +125,12 @@ class AppStack(pulumi.ComponentResource):
         )
         routes = public_routes(config)
         priorities = allocate_priorities(args.listener_slot, routes.values())
+        shapes = task_shapes(config)
         services = {
             service_name: Service(
                 child_name(name, service_name),
-                ServiceArgs(service_name, service, shared, routes.get(service_name), priorities.get(service_name)),
+                ServiceArgs(service_name, service, shared, routes.get(service_name), priorities.get(service_name),
+                            shapes[service_name]),
                 opts=child,
             )
             for service_name, service in config.services.items()
@@ -151,3 +157,14 @@ class AppStack(pulumi.ComponentResource):
             "services": self.services,
             "listenerPriorities": self.listener_priorities,
         })
+
+
+def allotted_tenancy(machine: MachineLayerOutputs, stack: str) -> dict[str, Any]:
+    """What the owner allotted ``stack``, as plain numbers (they cross a StackReference as floats)."""
+    tenancy = machine.tenancy(stack) or {}
+
+    def number(key: str) -> int | None:
+        return None if tenancy.get(key) is None else int(tenancy[key])
+
+    return {"stack": stack, "targetGroups": number("targetGroups"), "rules": number("rules"),
+            "cpu": number("cpu"), "memory": number("memory"), "loadBalancer": machine.load_balancer_index(stack)}

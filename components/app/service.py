@@ -4,8 +4,9 @@ A task definition in bridge mode with dynamic host ports; an ECS service on
 the cluster's capacity provider that spreads over AZs, then packs by memory,
 and rolls deployments forward only while new containers pass health checks
 (the circuit breaker halts and rolls back, design doc 000). Public services get
-a target group and a rule on the shared listener; services with a port
-register SRV records in Cloud Map; workers have neither.
+a target group and a rule on the listener of the ALB their stack routes on (its
+ALB in the owner's ingress pool); services with a port register SRV records in
+Cloud Map; workers have neither.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from odyssey.domain.containers import container_definition
 from odyssey.domain.iam import exec_policy, service_trust_policy
 from odyssey.domain.naming import ecs_service_name, target_group_logical_name
 from odyssey.domain.routing import Route
+from odyssey.domain.tenancy import TaskShape
 
 ALARM_PERIOD_SECONDS = 60
 # Five one-minute periods below desired: longer than a deploy's replacement of a task, so only real shortfalls page.
@@ -43,8 +45,10 @@ class ServiceArgs:
             with the stack, its ECS service name.
         config: the service's settings (image, CPU, memory, port, routing, scaling, secrets, ...).
         shared: what every service of the stack uses: cluster, namespace, log group, topic, execution role.
-        route: the hosts and paths of its rule on the shared listener; None when the service is not public.
+        route: the hosts and paths of its rule on its ALB's listener; None when the service is not public.
         priority: the rule's priority within the stack's slot; None when the service is not public.
+        reservation: what one task reserves (CPU units, MiB) and how many run at the desired count; registered
+            as the component's ``reservation`` prop, which the policy pack sums against the stack's quota.
     """
 
     service_name: str
@@ -52,13 +56,21 @@ class ServiceArgs:
     shared: AppShared
     route: Route | None
     priority: int | None
+    reservation: TaskShape
 
 
 class Service(pulumi.ComponentResource):
-    """Outputs: ``service_name``, ``task_definition_arn``, ``task_definition_family``, ``task_role_arn``."""
+    """Outputs: ``service_name``, ``task_definition_arn``, ``task_definition_family``, ``task_role_arn``.
+
+    Props (inputs the policy pack sees): ``reservation`` {cpu, memory, count, public}: per-task CPU units and
+    reserved MiB, the desired count, and whether the service has a target group and a listener rule.
+    """
 
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("odyssey:service:Service", name, None, opts)
+        shape = args.reservation
+        public = args.route is not None and args.priority is not None
+        super().__init__("odyssey:service:Service", name, {"reservation": {
+            "cpu": shape.cpu, "memory": shape.memory, "count": shape.count, "public": public}}, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         config, shared, service = args.config, args.shared, args.service_name
         machine = shared.machine
@@ -80,7 +92,7 @@ class Service(pulumi.ComponentResource):
 
         load_balancers, depends_on = [], []
         target_group = None
-        if args.route is not None and args.priority is not None:
+        if public:
             target_group, rule = self._route(name, args)
             load_balancers = [aws.ecs.ServiceLoadBalancerArgs(
                 target_group_arn=target_group.arn, container_name=service, container_port=config.port)]
@@ -189,6 +201,7 @@ class Service(pulumi.ComponentResource):
                 unhealthy_threshold=check.unhealthy_threshold,
                 matcher=check.matcher,
             ),
+            tags=shared.load_balancer_tags,
             # Named from its stack and service until issue 8; the alias keeps the deployed target group.
             opts=pulumi.ResourceOptions(
                 parent=self, aliases=[pulumi.Alias(name=shared.names.previous_target_group_name(args.service_name))]),
@@ -198,14 +211,15 @@ class Service(pulumi.ComponentResource):
         if route.paths:
             conditions.append(aws.lb.ListenerRuleConditionArgs(
                 path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))))
-        machine = shared.machine
-        listener = machine.https_listener_arn if machine.https_listener_arn is not None else machine.http_listener_arn
+        alb = shared.load_balancer
+        listener = alb["httpsListenerArn"] if alb["httpsListenerArn"] is not None else alb["httpListenerArn"]
         rule = aws.lb.ListenerRule(
             f"{name}-rule",
             listener_arn=listener,
             priority=args.priority,
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
             conditions=conditions,
+            tags=shared.load_balancer_tags,
             opts=self._child,
         )
         return target_group, rule
@@ -228,7 +242,8 @@ class Service(pulumi.ComponentResource):
             metrics.append(("cpu", scaling.cpu_target_percent, aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                 predefined_metric_type="ECSServiceAverageCPUUtilization")))
         if scaling.requests_per_target is not None and target_group is not None:
-            label = pulumi.Output.all(machine.alb_arn_suffix, target_group.arn_suffix).apply(lambda v: f"{v[0]}/{v[1]}")
+            label = pulumi.Output.all(args.shared.load_balancer["arnSuffix"], target_group.arn_suffix).apply(
+                lambda v: f"{v[0]}/{v[1]}")
             metrics.append(("requests", scaling.requests_per_target, aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                 predefined_metric_type="ALBRequestCountPerTarget", resource_label=label)))
         for kind, value, metric in metrics:
@@ -281,7 +296,7 @@ class Service(pulumi.ComponentResource):
         )
         if target_group is None:
             return
-        balancer_dimensions = {"TargetGroup": target_group.arn_suffix, "LoadBalancer": machine.alb_arn_suffix}
+        balancer_dimensions = {"TargetGroup": target_group.arn_suffix, "LoadBalancer": shared.load_balancer["arnSuffix"]}
         for alarm, metric, statistic, threshold, description in (
             ("unhealthy", "UnHealthyHostCount", "Maximum", 0, "has unhealthy targets"),
             ("5xx", "HTTPCode_Target_5XX_Count", "Sum", 10, "answers with 5xx errors"),

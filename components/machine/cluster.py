@@ -7,6 +7,7 @@ components/machine/node_group.py for why they are built as they are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -38,8 +39,9 @@ class SharedClusterArgs:
         cluster_name: name of the ECS cluster, which the instances' user data joins (``ECS_CLUSTER``).
         vpc_id: VPC of the instances' security group.
         private_subnet_ids: subnets the Auto Scaling group launches instances in (its VPC zone identifiers).
-        load_balancer_security_group_id: the shared ALB's security group, the only source admitted to the
-            instances' dynamic host ports (32768-65535); its egress rule to them is created here.
+        load_balancer_security_group_ids: the security groups of the ingress pool's ALBs (ALB 1 first), the only
+            sources admitted to the instances' dynamic host ports (32768-65535); their egress rules to them are
+            created here.
         exec_log_group_name: name of the log group of ECS Exec sessions (the cluster's execute-command logging).
         host_log_group_name: name of the log group the host daemons log to.
         log_retention_days: retention of both log groups, a CloudWatch Logs retention value.
@@ -53,7 +55,7 @@ class SharedClusterArgs:
     cluster_name: str
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[list[str]]
-    load_balancer_security_group_id: pulumi.Input[str]
+    load_balancer_security_group_ids: Sequence[pulumi.Input[str]]
     exec_log_group_name: str
     host_log_group_name: str
     log_retention_days: int
@@ -193,10 +195,11 @@ class SharedCluster(pulumi.ComponentResource):
         self.alarm_topic_arn = topic.topic_arn
 
     def _security_groups(self, name: str, args: SharedClusterArgs) -> aws.ec2.SecurityGroup:
-        """Instances accept only the dynamic host ports, only from the shared ALB.
+        """Instances accept only the dynamic host ports, only from the ingress pool's ALBs.
 
-        The cluster owns the group, not the NodeGroup: its rules are the ALB's
+        The cluster owns the group, not the NodeGroup: its rules are the ALBs'
         contract with the host ports, and any node group joins the same group.
+        ALB 1's rules keep the names they had before the pool; ALB k's carry k.
         """
         child = pulumi.ResourceOptions(parent=self)
         instance_sg = aws.ec2.SecurityGroup(
@@ -206,27 +209,29 @@ class SharedCluster(pulumi.ComponentResource):
             opts=child,
         )
         low, high = DYNAMIC_PORTS
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-alb",
-            security_group_id=instance_sg.id,
-            referenced_security_group_id=args.load_balancer_security_group_id,
-            ip_protocol="tcp",
-            from_port=low,
-            to_port=high,
-            description="Dynamic host ports from the shared ALB",
-            opts=child,
-        )
-        # The rule on the ALB's group lives here because it names the instances' group.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-alb-to-instances",
-            security_group_id=args.load_balancer_security_group_id,
-            referenced_security_group_id=instance_sg.id,
-            ip_protocol="tcp",
-            from_port=low,
-            to_port=high,
-            description="ALB to the dynamic host ports of the ECS nodes",
-            opts=child,
-        )
+        for index, alb_group in enumerate(args.load_balancer_security_group_ids, start=1):
+            alb, which = ("alb", "the shared ALB") if index == 1 else (f"alb-{index}", f"ALB {index} of the pool")
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-{alb}",
+                security_group_id=instance_sg.id,
+                referenced_security_group_id=alb_group,
+                ip_protocol="tcp",
+                from_port=low,
+                to_port=high,
+                description=f"Dynamic host ports from {which}",
+                opts=child,
+            )
+            # The rule on the ALB's group lives here because it names the instances' group.
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{alb}-to-instances",
+                security_group_id=alb_group,
+                referenced_security_group_id=instance_sg.id,
+                ip_protocol="tcp",
+                from_port=low,
+                to_port=high,
+                description="ALB to the dynamic host ports of the ECS nodes",
+                opts=child,
+            )
         # Nodes pull images and reach the ECS, SSM and CloudWatch endpoints through NAT.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-instances-egress",

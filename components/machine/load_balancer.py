@@ -1,15 +1,24 @@
-"""SharedLoadBalancer: one Application Load Balancer for every service on the cluster.
+"""SharedLoadBalancer: one Application Load Balancer for every service on the cluster, or a pool of them.
 
 The design sources paid for one ELB per service per environment (70+ in 003);
 here all services of all application stacks share one ALB and route by listener
 rules to target groups of dynamic host ports. HTTPS terminates with the
 configured (wildcard) certificate; HTTP only redirects. Access logs go to an
 encrypted, private S3 bucket with an expiry.
+
+When the tenants' routing budgets outgrow one ALB's quotas (100 target groups,
+not adjustable), the owner runs an ingress pool (``ingress_pool``): ALB 1 is
+the one ALB above, unchanged; ALB k is ``<name>-k`` with the same listeners,
+TLS policy, redirect, 404, deletion protection and access logs. The pool shares
+ALB 1's access-log bucket, each ALB under its own prefix: one stateful,
+protected bucket instead of one per ALB, one expiry rule and one place to query
+(the ALBs are parts of one ingress), and shrinking the pool deletes no logs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
@@ -18,13 +27,26 @@ from components.shared.stateful import stateful_options
 from odyssey.config.machine import LoadBalancerConfig
 from odyssey.domain.iam import access_log_bucket_policy
 
-ACCESS_LOG_PREFIX = "alb"
+ACCESS_LOG_PREFIX = "alb"  # ALB 1's prefix; ALB k writes under alb/<its name>/, inside the same expiry rule
 FIXED_404 = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
         content_type="text/plain", message_body="Not Found", status_code="404"
     ),
 )
+
+
+@dataclass(frozen=True)
+class AccessLogBucket:
+    """The access-log bucket an ALB created, for the pool's other ALBs to write to.
+
+    Attributes:
+        bucket: the bucket's name.
+        policy: its bucket policy: ELB checks it may write before it enables an ALB's access logs.
+    """
+
+    bucket: pulumi.Output[str]
+    policy: aws.s3.BucketPolicy
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,10 @@ class SharedLoadBalancerArgs:
         public_subnet_ids: subnets the internet-facing ALB is placed in, in at least two availability zones.
         protect_logs: protect and retain the access-log bucket, and keep S3 from emptying it on delete
             (``odyssey:protectStatefulResources``).
+        log_prefix: where in the bucket this ALB writes its access logs. Default: ``alb``.
+        shared_logs: another ALB's access-log bucket to write to; None (the default): create one.
+        pool_log_prefixes: the prefixes of the other ALBs that write to the bucket this one creates; its policy
+            admits them. Default: none.
     """
 
     config: LoadBalancerConfig
@@ -48,14 +74,18 @@ class SharedLoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
     protect_logs: bool
+    log_prefix: str = ACCESS_LOG_PREFIX
+    shared_logs: AccessLogBucket | None = None
+    pool_log_prefixes: tuple[str, ...] = ()
 
 
 class SharedLoadBalancer(pulumi.ComponentResource):
-    """The cluster's one ALB, its security group, listeners and access-log bucket.
+    """One ALB of the cluster's ingress, its security group, listeners and (unless shared) access-log bucket.
 
-    Outputs: ``arn``, ``dns_name``, ``zone_id``, ``security_group_id``,
-    ``https_listener_arn`` (None without a certificate), ``http_listener_arn``
-    and ``access_log_bucket``.
+    Outputs: ``arn``, ``arn_suffix``, ``dns_name``, ``zone_id``,
+    ``security_group_id``, ``https_listener_arn`` (None without a certificate),
+    ``http_listener_arn``, ``access_log_bucket`` and ``access_logs`` (the bucket
+    for the pool's other ALBs).
     """
 
     def __init__(self, name: str, args: SharedLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
@@ -84,7 +114,8 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        bucket, bucket_policy = self._access_log_bucket(name, config, args.region, args.protect_logs)
+        logs = args.shared_logs or self._access_log_bucket(
+            name, config, args.region, args.protect_logs, (args.log_prefix, *args.pool_log_prefixes))
 
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -98,9 +129,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             enable_deletion_protection=config.deletion_protection,
             enable_http2=True,
             idle_timeout=config.idle_timeout_seconds,
-            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix=ACCESS_LOG_PREFIX, enabled=True),
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs.bucket, prefix=args.log_prefix, enabled=True),
             # ELB checks that it may write to the bucket when access logs are enabled.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]),
         )
 
         if config.certificate_arn:
@@ -142,7 +173,8 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         self.zone_id = self.load_balancer.zone_id
         self.security_group_id = self.security_group.id
         self.http_listener_arn = http.arn
-        self.access_log_bucket = bucket.bucket
+        self.access_logs = logs
+        self.access_log_bucket = logs.bucket
         self.register_outputs(
             {
                 "arn": self.arn,
@@ -155,8 +187,8 @@ class SharedLoadBalancer(pulumi.ComponentResource):
         )
 
     def _access_log_bucket(
-        self, name: str, config: LoadBalancerConfig, region: str, protect: bool
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        self, name: str, config: LoadBalancerConfig, region: str, protect: bool, prefixes: Sequence[str]
+    ) -> AccessLogBucket:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-access-logs",
@@ -212,9 +244,31 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             f"{name}-access-logs",
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, caller.account_id).apply(
-                lambda values: access_log_bucket_policy(values[0], ACCESS_LOG_PREFIX, region, values[1])
+                lambda values: access_log_bucket_policy(values[0], prefixes, region, values[1])
             ),
             opts=child,
         )
-        return bucket, policy
+        return AccessLogBucket(bucket.bucket, policy)
+
+
+def pool_member_name(name: str, index: int) -> str:
+    """The component name of ALB ``index`` (1-based) of the pool ``name``: ``name`` itself, then ``name-2``, ..."""
+    return name if index == 1 else f"{name}-{index}"
+
+
+def ingress_pool(name: str, args: SharedLoadBalancerArgs, more_load_balancer_names: Sequence[str],
+                 opts: pulumi.ResourceOptions | None = None) -> list[SharedLoadBalancer]:
+    """The owner's ingress pool: ALB 1 from ``args`` (named ``name``, as before the pool), then one more ALB per
+    AWS name in ``more_load_balancer_names`` (ALB 2, 3, ...), each with ``args``' settings.
+
+    ALB 1 creates the access-log bucket; the others write to it, each under ``alb/<its component name>``.
+    """
+    members = [pool_member_name(name, index) for index in range(2, len(more_load_balancer_names) + 2)]
+    prefixes = [f"{ACCESS_LOG_PREFIX}/{member}" for member in members]
+    first = SharedLoadBalancer(name, replace(args, pool_log_prefixes=tuple(prefixes)), opts)
+    return [first] + [
+        SharedLoadBalancer(member, replace(args, load_balancer_name=alb_name, log_prefix=prefix,
+                                           shared_logs=first.access_logs), opts)
+        for member, alb_name, prefix in zip(members, more_load_balancer_names, prefixes, strict=True)
+    ]
 

@@ -143,9 +143,12 @@ def events_log_policy(log_group_arn: str) -> str:
     }])
 
 
-def access_log_bucket_policy(bucket_arn: str, prefix: str, region: str, account_id: str) -> str:
-    """Allow ELB to write access logs under ``prefix``; refuse any non-TLS request."""
-    objects = f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*"
+def access_log_bucket_policy(bucket_arn: str, prefixes: Sequence[str], region: str, account_id: str) -> str:
+    """Allow ELB to write access logs under each of ``prefixes`` (one per ALB); refuse any non-TLS request."""
+    if isinstance(prefixes, str) or not prefixes:
+        raise ValueError(f"prefixes must be a non-empty sequence of prefixes, got {prefixes!r}")
+    paths = [f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*" for prefix in prefixes]
+    objects: str | list[str] = paths[0] if len(paths) == 1 else paths
     partition = bucket_arn.split(":")[1]
     account_delivery = [
         {

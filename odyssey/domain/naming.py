@@ -33,6 +33,11 @@ SERVICE_NAME_MAX = DNS_LABEL_MAX  # a service's name is its Cloud Map DNS label
 FAMILY_PROJECT_MAX = ECS_NAME_MAX - PULUMI_NAME_MAX - SERVICE_NAME_MAX - 2
 # ELB refuses load balancer names that begin with it.
 ALB_RESERVED_PREFIX = "internal-"
+# Between a stack's ALB name and a pool member's index: never inside a slug, so pool names cannot collide.
+POOL_MEMBER_SEPARATOR = "--"
+# The tag on every target group and listener rule naming the ALB of the pool it is on ("1", "2", ...): the
+# policy pack counts them per ALB in a real preview, where the ARNs are still unknown.
+LOAD_BALANCER_TAG = "OdysseyLoadBalancer"
 # Room for a child's own suffixes: IAM role names, the tightest limit (64, of which Pulumi's
 # autonaming takes 8), add at most "-scheduler" to it.
 CHILD_NAME_MAX = 40
@@ -171,9 +176,27 @@ class StackNames:
 
     @property
     def load_balancer_name(self) -> str:
-        name = aws_name(slug(self.project), self.stack_slug, max_length=ALB_NAME_MAX)
+        """The first (and usually only) ALB of the stack's ingress pool."""
+        return self._load_balancer_base(ALB_NAME_MAX)
+
+    def load_balancer_name_at(self, index: int) -> str:
+        """ALB ``index`` (1-based) of the stack's ingress pool: the first keeps its name; ALB k is ``<name>--k``.
+
+        A slug never holds two hyphens in a row, so no stack's own ALB name ends
+        like another's pool member: ``odyssey-prod--2`` is ALB 2 of prod, never
+        ALB 1 of a stack named ``prod-2`` (``odyssey-prod-2``).
+        """
+        if index < 1:
+            raise ValueError(f"pool indices start at 1, got {index}")
+        if index == 1:
+            return self.load_balancer_name
+        suffix = f"{POOL_MEMBER_SEPARATOR}{index}"
+        return self._load_balancer_base(ALB_NAME_MAX - len(suffix)) + suffix
+
+    def _load_balancer_base(self, max_length: int) -> str:
+        name = aws_name(slug(self.project), self.stack_slug, max_length=max_length)
         if name.startswith(ALB_RESERVED_PREFIX):
-            return aws_name("alb", name, max_length=ALB_NAME_MAX)
+            return aws_name("alb", name, max_length=max_length)
         return name
 
     # Log groups allow every character of a project or stack name, so they keep them.

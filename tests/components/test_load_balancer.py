@@ -99,8 +99,8 @@ def test_long_stack_names_still_fit_the_alb_name_limit():
 def test_regions_opened_since_2022_deliver_logs_through_the_service_principal_only():
     from odyssey.domain.iam import access_log_bucket_policy
 
-    old = json.loads(access_log_bucket_policy("arn:aws:s3:::logs", "alb", "eu-west-1", "123456789012"))
-    new = json.loads(access_log_bucket_policy("arn:aws:s3:::logs", "alb", "me-central-1", "123456789012"))
+    old = json.loads(access_log_bucket_policy("arn:aws:s3:::logs", ["alb"], "eu-west-1", "123456789012"))
+    new = json.loads(access_log_bucket_policy("arn:aws:s3:::logs", ["alb"], "me-central-1", "123456789012"))
     assert [s["Sid"] for s in old["Statement"]] == ["ElbAccountDelivery", "ElbServiceDelivery", "DenyInsecureTransport"]
     assert old["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
     assert [s["Sid"] for s in new["Statement"]] == ["ElbServiceDelivery", "DenyInsecureTransport"]

@@ -166,4 +166,13 @@ DENY_INSECURE = {
     ("me-central-1", document(SERVICE_DELIVERY, DENY_INSECURE)),
 ])
 def test_access_log_bucket_policy(region, expected):
-    assert iam.access_log_bucket_policy("arn:aws:s3:::logs", "alb", region, ACCOUNT) == expected
+    assert iam.access_log_bucket_policy("arn:aws:s3:::logs", ["alb"], region, ACCOUNT) == expected
+
+
+def test_access_log_bucket_policy_admits_each_alb_of_the_pool_under_its_prefix():
+    policy = json.loads(iam.access_log_bucket_policy("arn:aws:s3:::logs", ["alb", "alb/ingress-2"], "me-central-1",
+                                                     ACCOUNT))
+    assert policy["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::logs/alb/AWSLogs/123456789012/*", "arn:aws:s3:::logs/alb/ingress-2/AWSLogs/123456789012/*"]
+    with pytest.raises(ValueError, match="sequence of prefixes"):
+        iam.access_log_bucket_policy("arn:aws:s3:::logs", "alb", "me-central-1", ACCOUNT)

@@ -243,3 +243,27 @@ def test_the_registry_compares_the_names_aws_sees():
     assert registry_conflicts(["prod", "prod-eu"]) == ([], [("prod", "prod-eu")])
     assert registry_conflicts(["Prod.EU", "prod"]) == ([], [("prod", "Prod.EU")])
     assert registry_conflicts(["prod", "production", "stage"]) == ([], [])  # "prod-" does not start "production-"
+
+
+# ---------------------------------------------------------------- the ingress pool's ALBs
+
+def test_pool_members_keep_the_first_name_and_number_the_others():
+    names = StackNames("odyssey", "prod")
+    assert [names.load_balancer_name_at(k) for k in (1, 2, 10)] == ["odyssey-prod", "odyssey-prod--2", "odyssey-prod--10"]
+    assert StackNames("internal", "prod").load_balancer_name_at(3) == "alb-internal-prod--3"
+    long = StackNames("odyssey", "customer-facing-production-eu-central-1")
+    assert long.load_balancer_name_at(1) == long.load_balancer_name == "odyssey-customer-facing-p-5304ac"
+    assert long.load_balancer_name_at(2) == "odyssey-customer-facin-5304ac--2"
+    with pytest.raises(ValueError, match="start at 1"):
+        names.load_balancer_name_at(0)
+
+
+@given(pulumi_names, st.lists(pulumi_names, min_size=2, max_size=4, unique_by=slug), st.integers(1, 100))
+def test_pool_member_names_fit_elb_and_never_collide_across_stacks(project, stacks, size):
+    """ALB names are unique per account and region: one project's stacks (distinct slugs) never share one."""
+    seen: dict[str, tuple[str, int]] = {}
+    for stack in stacks:
+        for index in {1, 2, size}:
+            name = StackNames(project, stack).load_balancer_name_at(index)
+            assert alb_name_ok(name), name
+            assert seen.setdefault(name, (stack, index)) == (stack, index), name
