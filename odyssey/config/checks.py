@@ -135,9 +135,9 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
     if config.owns_cluster:
         names = StackNames(project, stack)
         zones = configured_zones(config)
-        problems += capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
-        problems += owner_problems(config, names, zones) or tenant_problems(
-            config, names, _plan_pool(config, names, zones).outputs())
+        capacity = capacity_problems(config, config.cluster_config.instance_type, "odyssey:cluster.instanceType")
+        problems += capacity + (owner_problems(config, names, zones) or tenant_problems(
+            config, names, _plan_pool(config, names, zones).outputs(), check_quota=not capacity))
     return problems
 
 
@@ -269,8 +269,8 @@ def capacity_problems(config, instance_type: str, source: str) -> list[Problem]:
 def cluster_problems(config, names: StackNames, owner: str, instance_type: str,
                      tenancies: Mapping[str, Mapping]) -> list[Problem]:
     """A stack on another stack's cluster: its services fit the owner's nodes, and it keeps to its tenancy."""
-    return capacity_problems(config, instance_type, f"{owner}'s cluster") + tenant_problems(
-        config, names, tenancies, owner)
+    capacity = capacity_problems(config, instance_type, f"{owner}'s cluster")
+    return capacity + tenant_problems(config, names, tenancies, owner, check_quota=not capacity)
 
 
 # ---------------------------------------------------------------- the owner: its registry against ingress and cluster
@@ -425,12 +425,15 @@ def _bigger_cluster(cluster, node: Reservation, zones: int, dim: str, total: int
 # ---------------------------------------------------------------- every stack: keeping to its tenancy
 
 
-def tenant_problems(config, names: StackNames, tenancies: Mapping[str, Mapping], owner: str | None = None) -> list[Problem]:
+def tenant_problems(config, names: StackNames, tenancies: Mapping[str, Mapping], owner: str | None = None, *,
+                    check_quota: bool = True) -> list[Problem]:
     """This stack against the tenancy its cluster's owner exported (``owner`` None: this stack is the owner).
 
     Hosts inside its allotment and outside the others', public routes within
     its routing budget, reservations within its quota at desired counts and
     while its largest service deploys, and the namespace registered for it.
+    Without ``check_quota`` (a service is already too big for a node) the
+    quota is not checked: its excess would be the same problem again.
     """
     if not config.services:
         return []
@@ -452,7 +455,9 @@ def tenant_problems(config, names: StackNames, tenancies: Mapping[str, Mapping],
     # An owner deployed before it exported budgets allotted none: there is nothing to hold to.
     if "targetGroups" in output:
         problems += _routing_budget(config, tenant, where)
-    problems += _quota(config, tenant, where) + _namespace(config, names, tenant, others, where)
+    if check_quota:
+        problems += _quota(config, tenant, where)
+    problems += _namespace(config, names, tenant, others, where)
     return problems
 
 
@@ -510,18 +515,16 @@ def _quota(config, tenant: Tenancy, where: str) -> list[Problem]:
     over = [dim for dim, limit in quota.items() if getattr(deploying, dim) > limit]
     if not over:
         return []
-    if all(getattr(steady, dim) <= limit for dim, limit in quota.items()):
-        largest = next(name for name, shape in shapes.items() if deploy_surge([shape]) == surge)
-        when = (f"reserve {_amount(steady)} at desired counts and {_amount(deploying)} while {largest} deploys "
-                f"(maximumPercent {DEPLOYMENT_MAXIMUM_PERCENT}: {_amount(surge)} more)")
-    else:
-        when = f"reserve {_amount(steady)} at desired counts"
-    limits = " and ".join(f"{quota[dim]:,} {UNITS[dim]}" for dim in over)
+    largest = next(name for name, shape in shapes.items() if deploy_surge([shape]) == surge)
+    steady_over = any(getattr(steady, dim) > limit for dim, limit in quota.items())
     keys = " and ".join(f"{REGISTRY}.{tenant.stack}.{dim}" for dim in over)
     return [Problem(
         "odyssey:services",
-        f"{when}, above this stack's quota of {limits} ({keys} in {where}); raise the quota there or lower the "
-        "services' counts, cpu or memory",
+        f"reserve {_amount(steady)} at desired counts and {_amount(deploying)} while {largest} deploys "
+        f"(maximumPercent {DEPLOYMENT_MAXIMUM_PERCENT}: {_amount(surge)} more), above this stack's quota of "
+        f"{' and '.join(f'{limit:,} {UNITS[dim]}' for dim, limit in quota.items())} "
+        f"{'already at desired counts' if steady_over else 'during the deploy'}; raise {keys} in {where}, or lower "
+        "the services' counts, cpu or memory",
         f"in {where}: " + ", ".join(f"{REGISTRY}.{tenant.stack}.{dim}: {getattr(deploying, dim)}" for dim in over),
     )]
 
