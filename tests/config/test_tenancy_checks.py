@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odyssey.config.base import ConfigError
 from odyssey.config.checks import configured_zones, node_offer, owner_pool, tenant_problems
@@ -265,3 +267,32 @@ TENANT_CASES = [
 @pytest.mark.parametrize("label, raw, tenancies, key, fragments, example", TENANT_CASES, ids=[c[0] for c in TENANT_CASES])
 def test_each_tenant_problem_is_one_clear_problem(label, raw, tenancies, key, fragments, example):
     check(tenant_problem(raw, tenancies), key, fragments, example)
+
+
+# ---------------------------------------------------------------- properties the checks rely on
+
+
+@given(st.integers(1, 10_000), st.integers(1, 60_000), st.integers(0, 200), st.integers(1, 6), st.integers(0, 6))
+def test_more_zones_never_guarantee_less(cpu, memory, min_size, zones, more):
+    """Why the config-time check may take the most zones the config allows."""
+    node = Reservation(cpu, memory)
+    fewer, most = Headroom.of(node, min_size, zones).zone_lost, Headroom.of(node, min_size, zones + more).zone_lost
+    assert fewer.fits(most)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60_000), st.integers(4, 12), st.sampled_from([3, 4]))
+def test_the_suggested_minimum_size_is_the_smallest_that_holds_the_quotas(cpu, min_size, zones):
+    raw = owner({"prod": {"slot": 1, "cpu": cpu}}, {"minSize": min_size, "maxSize": 5000},
+                network={"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"][:zones]})
+    try:
+        parse_stack_config(raw, stack="prod")
+    except ConfigError as error:
+        (problem,) = error.problems
+        size = int(problem.example.removeprefix("odyssey:cluster.minSize: "))
+        assert size > min_size
+        assert Headroom.of(Reservation(2048, 7372), size, zones).zone_lost.cpu >= cpu
+        assert Headroom.of(Reservation(2048, 7372), size - 1, zones).zone_lost.cpu < cpu
+        parse_stack_config(raw | {"cluster": raw["cluster"] | {"minSize": size}}, stack="prod")
+    else:
+        assert Headroom.of(Reservation(2048, 7372), min_size, zones).zone_lost.cpu >= cpu
