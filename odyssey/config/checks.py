@@ -341,12 +341,12 @@ def _budgets(config, tenants: Sequence[Tenancy]) -> list[Problem]:
         if problem is None:
             placeable.append(tenant)
             continue
-        field, fit = (("targetGroups", quotas.target_groups) if tenant.target_groups > quotas.target_groups
-                      else ("rules", quotas.rules))
+        field, fit, more = (
+            ("targetGroups", quotas.target_groups, "") if tenant.target_groups > quotas.target_groups else
+            ("rules", quotas.rules, " (for more, raise the account's quota, then odyssey:loadBalancer.rulesQuota)"))
         problems.append(Problem(
             f"{REGISTRY}.{tenant.stack}.{field}",
-            f"gives {tenant.stack} {problem}; a stack lives on one ALB of the pool (raise the account's quota "
-            "and odyssey:loadBalancer.rulesQuota for more rules)",
+            f"gives {tenant.stack} {problem}, and a stack lives on one ALB of the pool{more}",
             f"{REGISTRY}.{tenant.stack}.{field}: {fit}",
         ))
     pinned: dict[int, list[Tenancy]] = defaultdict(list)
