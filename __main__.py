@@ -17,7 +17,7 @@ from components.machine.dns import IngressDns, IngressDnsArgs
 from components.machine.load_balancer import SharedLoadBalancerArgs, ingress_pool
 from components.machine.network import Network, NetworkArgs, resolve_placement
 from odyssey.config.base import ConfigError
-from odyssey.config.checks import cluster_problems, owner_pool
+from odyssey.config.checks import cluster_problems, owner_pool, tenant_problems
 from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.naming import StackNames, default_tags
@@ -32,7 +32,11 @@ retention = config.log_retention_days
 
 if config.owns_cluster:
     placement = resolve_placement(config.network_config, pulumi.InvokeOptions(provider=aws_provider))
+    # The owner's checks again, with the zones the placement found; then itself as a tenant of its pool.
     pool = owner_pool(config, names, len(placement.availability_zones))
+    problems = tenant_problems(config, names, pool.outputs())
+    if problems:
+        raise ConfigError(problems)
     network = Network("network", NetworkArgs(
         config=config.network_config,
         placement=placement,
@@ -59,7 +63,7 @@ if config.owns_cluster:
         IngressDns("dns", IngressDnsArgs(config.load_balancer_config.hosted_zone_id, machine), opts)
 else:
     machine = read_owner(config.cluster_stack, opts)
-    problems = cluster_problems(config, names.stack, config.cluster_stack, machine.instance_type, machine.listener_slots)
+    problems = cluster_problems(config, names, config.cluster_stack, machine.instance_type, machine.tenancies)
     if problems:
         raise ConfigError(problems)
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from odyssey.domain.images import pinned_image_problem
+from odyssey.domain.quotas import ALB_CONDITION_VALUE_LENGTH_MAX
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -62,6 +63,10 @@ def check_hosts(value: list[str]) -> list[str]:
     bad = [h for h in value if not HOST.match(h)]
     if bad:
         raise ValueError(f"{', '.join(map(repr, bad))} not host names such as 'www.example.com'")
+    long = [h for h in value if len(h) > ALB_CONDITION_VALUE_LENGTH_MAX]
+    if long:
+        raise ValueError(f"{', '.join(map(repr, long))} {'is' if len(long) == 1 else 'are'} longer than the {ALB_CONDITION_VALUE_LENGTH_MAX} characters "
+                         "of an ALB host-header value")
     return value
 
 

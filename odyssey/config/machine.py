@@ -32,6 +32,7 @@ from odyssey.domain.quotas import (
     ALB_RULES_PER_LOAD_BALANCER,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
 )
+from odyssey.domain.routing import BAND_SIZE
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -229,7 +230,7 @@ class TenancyConfig(Model):
         "stack may route any host no other stack is allotted.",
     )
     target_groups: int = Field(
-        DEFAULT_ROUTING_BUDGET, ge=0, le=ALB_TARGET_GROUPS_PER_LOAD_BALANCER, examples=[20],
+        DEFAULT_ROUTING_BUDGET, ge=0, examples=[20],
         description="Routing budget: target groups the stack may create on its load balancer (one per public "
         "service). An ALB holds at most 100 (an AWS quota that cannot be raised); the budgets of the stacks on "
         "one ALB must fit it, or the owner runs another ALB.",
@@ -237,7 +238,8 @@ class TenancyConfig(Model):
     rules: int = Field(
         DEFAULT_ROUTING_BUDGET, ge=0, examples=[20],
         description="Routing budget: listener rules the stack may add to its load balancer's listener (one per "
-        "public service). The budgets on one ALB must fit `odyssey:loadBalancer.rulesQuota`.",
+        "public service). The budgets on one ALB must fit `odyssey:loadBalancer.rulesQuota`; at most 2,500, the "
+        "rules one slot of priorities can order.",
     )
     cpu: int | None = Field(
         None, ge=0, examples=[4096],
@@ -264,6 +266,23 @@ class TenancyConfig(Model):
     )
 
     _hosts = field_validator("hosts")(check_hosts)
+
+    @field_validator("target_groups")
+    @classmethod
+    def _target_groups(cls, value: int) -> int:
+        if value > ALB_TARGET_GROUPS_PER_LOAD_BALANCER:
+            raise ValueError(f"is {value}; one ALB holds at most {ALB_TARGET_GROUPS_PER_LOAD_BALANCER} target groups "
+                             "(an AWS quota that cannot be raised) and a stack lives on one ALB of the pool")
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, value: int) -> int:
+        # Rules with and without paths each take a band of the slot; either band may hold all of a stack's rules.
+        if value > BAND_SIZE:
+            raise ValueError(f"is {value}; one slot of listener priorities orders at most {BAND_SIZE:,} rules of a "
+                             "stack")
+        return value
 
     @field_validator("namespace")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems
 from odyssey.config.stack import parse_stack_config
+from odyssey.domain.naming import StackNames
 
 BASE = {
     "region": "us-east-1",
@@ -168,12 +169,14 @@ def test_each_bad_input_is_one_clear_problem(label, change, key, fragment, examp
 
 
 def test_a_stack_on_another_cluster_is_checked_against_that_cluster():
-    config = parse_stack_config({**BASE, "clusterStack": "organization/odyssey/prod"}, stack="qa")
-    assert cluster_problems(config, "qa", "organization/odyssey/prod", "m7i.large", {"prod": 1, "qa": 3}) == []
+    owner = "organization/odyssey/prod"
+    registered = {"prod": {"slot": 1}, "qa": {"slot": 3}}
+    config = parse_stack_config({**BASE, "clusterStack": owner}, stack="qa")
+    assert cluster_problems(config, StackNames("odyssey", "qa"), owner, "m7i.large", registered) == []
     # t3.micro offers tasks ~921 MiB: the 512 MiB defaults fit, a 1024 MiB api does not.
-    bigger = parse_stack_config(with_changes(lambda r: (r.update(clusterStack="organization/odyssey/prod"),
+    bigger = parse_stack_config(with_changes(lambda r: (r.update(clusterStack=owner),
                                                         r["services"]["api"].update(memory=1024))), stack="qa")
-    problems = cluster_problems(bigger, "qa", "organization/odyssey/prod", "t3.micro", {"prod": 1})
+    problems = cluster_problems(bigger, StackNames("odyssey", "qa"), owner, "t3.micro", {"prod": {"slot": 1}})
     assert [p.key for p in problems] == ["odyssey:services.api.memory", "odyssey:clusterStack"]
     assert "organization/odyssey/prod's cluster" in problems[0].message
     assert "not registered on organization/odyssey/prod's cluster" in problems[1].message

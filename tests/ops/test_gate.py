@@ -128,7 +128,9 @@ def test_cli_prints_verdicts_and_exits_zero_for_prod():
 def test_cli_exits_non_zero_naming_the_policy_and_writes_the_violations(tmp_path):
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((ROOT / name).read_text())
-    (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text().replace("minSize: 4", "minSize: 2"))
+    # Below the organisation's minimum, on nodes twice as big so the tenants' quotas still fit the cluster.
+    (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text()
+                                               .replace("minSize: 6", "minSize: 3").replace("m7i.large", "m7i.xlarge"))
     target = tmp_path / "plan.json"
     result = runner.invoke(app, ["plan", "prod", "--project-dir", str(tmp_path), "--policy-pack", str(PACK),
                                  "--policy-pack-config", str(PACK / "prod.json"), "--json", str(target)])
