@@ -215,9 +215,11 @@ def test_the_committed_prod_plan_still_has_exactly_one_alb(committed):
 
 def test_priorities_are_unique_per_listener_across_the_tenants_of_one_alb(committed):
     """prod and stage share ALB 1; so do two stacks with many services each."""
-    owner = plan_config({**owner_config({"test": {"slot": 1, "hosts": ["test.example.com"]},
-                                         "gamma": {"slot": 2, "hosts": ["gamma.example.com"]}}),
-                         "odyssey:services": services("test.example.com", 12)})
+    config = owner_config({"test": {"slot": 1, "hosts": ["test.example.com"]},
+                           "gamma": {"slot": 2, "hosts": ["gamma.example.com"]}})
+    # Twelve services each need more than the default cluster's share after losing a zone: bigger nodes.
+    config["odyssey:cluster"]["instanceType"] = "m7i.2xlarge"
+    owner = plan_config({**config, "odyssey:services": services("test.example.com", 12)})
     gamma = tenant_plan("gamma", owner, {"odyssey:services": services("gamma.example.com", 12)})
     for plans in ((committed["prod"], committed["stage"]), (owner, gamma)):
         rules = [(r["inputs"]["listenerArn"], r["inputs"]["priority"]) for plan in plans for r in of_type(plan, RULE)]
