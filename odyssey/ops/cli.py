@@ -84,7 +84,7 @@ def plan(
     from odyssey.ops.offline.plan import PlanError
 
     if cluster:
-        _plan_cluster(stack, json_path, project_dir, organization, quiet, policy_packs or [],
+        _plan_cluster(stack, json_path, project_dir, organization, policy_packs or [],
                       policy_pack_configs or [], skip_policies)
         return
     packs = _packs(project_dir, stack, policy_packs or [], policy_pack_configs or [], skip_policies)
@@ -120,7 +120,7 @@ def plan(
         raise typer.Exit(EXIT_POLICY)
 
 
-def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, organization: str, quiet: bool,
+def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, organization: str,
                   packs: list[Path], configs: list[Path], skip: bool) -> None:
     from odyssey.ops.offline.cluster import StackOutcome, plan_cluster
     from odyssey.ops.offline.plan import PlanError, read_stack_files
@@ -140,8 +140,8 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
         if outcome.error:
             errors.print(f"[bold red]{outcome.stack}:[/] {outcome.error}", highlight=False)
             return
-        if not quiet:
-            render(outcome.plan.to_json(), quiet=True)
+        # Each stack's totals and gate; its resource tree is `odyssey plan STACK`'s to show.
+        render(outcome.plan.to_json(), quiet=True)
         if outcome.gate is not None:
             render_gate(outcome.gate)
 
@@ -162,9 +162,11 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
 
 def render_cluster(view) -> None:
     table = Table(title=f"Tenancy of {view.owner}'s cluster")
-    for column, justify in (("tenant", "left"), ("ALB", "right"), ("hosts", "left"), ("target groups", "right"),
-                            ("rules", "right"), ("CPU units", "right"), ("memory MiB", "right")):
-        table.add_column(column, justify=justify, overflow="fold")
+    table.add_column("tenant", no_wrap=True)
+    table.add_column("ALB", justify="right")
+    table.add_column("hosts", overflow="fold")
+    for column in ("target groups", "rules", "CPU units", "memory MiB"):
+        table.add_column(column, justify="right", no_wrap=True)
     for usage in view.usages:
         t = usage.tenancy
         table.add_row(usage.stack, str(usage.load_balancer or "-"), ", ".join(usage.hosts) or "-",
@@ -172,7 +174,7 @@ def render_cluster(view) -> None:
                       f"{usage.reserved.cpu}/{_or_dash(t.cpu if t else None)}",
                       f"{usage.reserved.memory}/{_or_dash(t.memory if t else None)}")
     for stack in view.not_planned:
-        table.add_row(stack, "", "[dim]not planned here (no stack file)[/]", "", "", "", "")
+        table.add_row(stack, "", "[dim]not planned here[/]", "", "", "", "")
     for outcome in view.outcomes:
         if outcome.plan is None:
             table.add_row(outcome.stack, "", f"[red]did not plan (exit {outcome.code})[/]", "", "", "", "")

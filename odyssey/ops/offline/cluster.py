@@ -264,7 +264,17 @@ def listener_indexes(load_balancers: Iterable[Mapping[str, Any]]) -> dict[str, i
     return indexes
 
 
+def _service_name(plan: Plan, urn: str | None, by_urn: Mapping[str, Mapping[str, Any]]) -> str:
+    """The service a rule routes to, as its stack config names it (its component's name less the app's)."""
+    component = by_urn.get(urn or "")
+    if component is None:
+        return (urn or "").rsplit("::", 1)[-1]
+    app = by_urn.get(component.get("parent") or "")
+    return component["name"].removeprefix(f"{app['name']}-") if app else component["name"]
+
+
 def rules_of(plan: Plan, listeners: Mapping[str, int]) -> list[Rule]:
+    by_urn = {r["urn"]: r for r in plan.resources}
     rules = []
     for record in plan.resources:
         if record["type"] != LISTENER_RULE:
@@ -276,7 +286,7 @@ def rules_of(plan: Plan, listeners: Mapping[str, int]) -> list[Rule]:
             hosts += tuple((condition.get("hostHeader") or {}).get("values") or ())
             paths += tuple((condition.get("pathPattern") or {}).get("values") or ())
         listener = inputs.get("listenerArn") or ""
-        service = (record.get("parent") or record["name"]).rsplit("::", 1)[-1]
+        service = _service_name(plan, record.get("parent"), by_urn)
         rules.append(Rule(plan.stack, service, listener, _number(inputs.get("priority")), hosts, paths,
                           listeners.get(listener) or _tag_index(record)))
     return rules
