@@ -195,7 +195,8 @@ def test_namespaces_compare_without_case():
 
 
 def usage(stack, groups=0, rules=0, cpu=0, memory=0, surge=(0, 0), lb=1, tenancy=None):
-    return Usage(stack, lb, (), groups, rules, Reservation(cpu, memory), Reservation(*surge), tenancy)
+    return Usage(stack, {lb: (groups, rules)}, (), groups, rules, Reservation(cpu, memory), Reservation(*surge),
+                 tenancy)
 
 
 def test_budgets_per_tenant_and_per_alb():
@@ -207,6 +208,13 @@ def test_budgets_per_tenant_and_per_alb():
         ("odyssey:cluster.applicationStacks", ("prod", "stage")),  # 106 target groups on ALB 1
     ]
     assert "106 target groups" in problems[1].message and "100 per ALB" in problems[1].message
+
+
+def test_rules_on_another_alb_than_allotted():
+    (problem,) = budget_problems([usage("shop", 5, 5, lb=1, tenancy=Tenancy("shop", 2, target_groups=5, rules=5,
+                                                                            load_balancer=2))], "core", 100)
+    assert problem.key == "odyssey:cluster.applicationStacks.shop.loadBalancer"
+    assert "rules are on ALB 1, but core allotted it ALB 2" in problem.message
 
 
 def test_capacity_at_desired_counts_and_during_a_deploy():

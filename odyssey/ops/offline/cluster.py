@@ -102,7 +102,7 @@ class Usage:
     """What one planned stack uses of the cluster, from its recorded resources."""
 
     stack: str
-    load_balancer: int | None
+    load_balancers: dict[int, tuple[int, int]]  # the ALBs its rules are on -> (its target groups, rules) there
     hosts: tuple[str, ...]
     target_groups: int
     rules: int
@@ -110,10 +110,18 @@ class Usage:
     surge: Reservation  # the extra while its largest service deploys
     tenancy: Tenancy | None  # what the owner allotted; None when the owner exports no tenancy for it
 
+    @property
+    def load_balancer(self) -> int | None:
+        """The ALB the stack routes on: the one its rules are on, else the one it was allotted."""
+        if self.load_balancers:
+            return max(self.load_balancers, key=lambda index: self.load_balancers[index][1])
+        return self.tenancy.load_balancer if self.tenancy else None
+
     def to_json(self) -> dict[str, Any]:
         t = self.tenancy
         return {
-            "stack": self.stack, "loadBalancer": self.load_balancer, "hosts": list(self.hosts),
+            "stack": self.stack, "loadBalancer": self.load_balancer,
+            "allottedLoadBalancer": t.load_balancer if t else None, "hosts": list(self.hosts),
             "targetGroups": {"used": self.target_groups, "budget": t.target_groups if t else None},
             "rules": {"used": self.rules, "budget": t.rules if t else None},
             "cpu": {"reserved": self.reserved.cpu, "deploySurge": self.surge.cpu, "quota": t.cpu if t else None},
@@ -340,11 +348,18 @@ def usage_of(plan: Plan, owner_outputs: Mapping[str, Any]) -> Usage:
     shapes = task_shapes_of(plan)
     surge = max((deploy_surge([shape], percent) for shape, percent in shapes), key=lambda r: (r.cpu, r.memory),
                 default=Reservation(0, 0))
-    indexes = {r.load_balancer for r in rules if r.load_balancer is not None}
-    load_balancer = tenancy.load_balancer if tenancy and tenancy.load_balancer else min(indexes, default=None)
+    allotted = tenancy.load_balancer if tenancy and tenancy.load_balancer else None
+    per_alb: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for rule in rules:
+        per_alb[rule.load_balancer or allotted or 1][1] += 1
+    # A target group without the pool's tag goes where the stack's rules are (a stack routes on one ALB).
+    home = max(per_alb, key=lambda index: per_alb[index][1]) if per_alb else allotted or 1
+    groups = [r for r in plan.resources if r["type"] == TARGET_GROUP]
+    for group in groups:
+        per_alb[_tag_index(group) or home][0] += 1
     hosts = tuple(dict.fromkeys(h for r in rules for h in r.hosts))
-    return Usage(stack=plan.stack, load_balancer=load_balancer, hosts=hosts,
-                 target_groups=sum(1 for r in plan.resources if r["type"] == TARGET_GROUP), rules=len(rules),
+    return Usage(stack=plan.stack, load_balancers={i: (g, n) for i, (g, n) in sorted(per_alb.items())},
+                 hosts=hosts, target_groups=len(groups), rules=len(rules),
                  reserved=steady_reservation(shape for shape, _ in shapes), surge=surge, tenancy=tenancy)
 
 
@@ -471,15 +486,21 @@ def budget_problems(usages: list[Usage], owner: str, rules_quota: int) -> list[C
                     (u.stack, owner), f"{REGISTRY_KEY}.{u.stack}.{camel}",
                     f"{u.stack} uses {used} {what}, over its budget of {budget}; raise the budget in {owner}'s "
                     f"registry or route fewer public services", f"{REGISTRY_KEY}.{u.stack}.{camel}: {used}"))
-    per_alb: dict[int, list[Usage]] = defaultdict(list)
+        if t is not None and t.load_balancer is not None and u.rules and u.load_balancer != t.load_balancer:
+            problems.append(ClusterProblem(
+                (u.stack, owner), f"{REGISTRY_KEY}.{u.stack}.loadBalancer",
+                f"{u.stack}'s rules are on ALB {u.load_balancer}, but {owner} allotted it ALB {t.load_balancer}, "
+                "whose DNS name its hosts are to point at; the owner's pool must create every ALB it allots",
+                f"{REGISTRY_KEY}.{u.stack}.loadBalancer: {u.load_balancer}"))
+    per_alb: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
     for u in usages:
-        if u.load_balancer is not None:
-            per_alb[u.load_balancer].append(u)
+        for index, (groups, rules) in u.load_balancers.items():
+            per_alb[index].append((u.stack, groups, rules))
     for index, tenants in sorted(per_alb.items()):
-        stacks = tuple(u.stack for u in tenants)
+        stacks = tuple(stack for stack, _, _ in tenants)
         for what, used, quota in (
-            ("target groups", sum(u.target_groups for u in tenants), ALB_TARGET_GROUPS_PER_LOAD_BALANCER),
-            ("listener rules", sum(u.rules for u in tenants), rules_quota),
+            ("target groups", sum(groups for _, groups, _ in tenants), ALB_TARGET_GROUPS_PER_LOAD_BALANCER),
+            ("listener rules", sum(rules for _, _, rules in tenants), rules_quota),
         ):
             if used > quota:
                 problems.append(ClusterProblem(
