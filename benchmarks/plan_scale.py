@@ -1,6 +1,8 @@
-"""Benchmark: the offline plan and policy gate at 1, 10 and 100 services, against two baselines run now.
+"""Benchmark: the offline plan and policy gate at 1, 10 and 100 services, against two baselines run now;
+then the cluster plan of whole generated clusters at 100, 300 and 500 services.
 
-    python benchmarks/plan_scale.py            # or: make bench
+    python benchmarks/plan_scale.py              # or: make bench
+    python benchmarks/plan_scale.py --no-cluster # the single-stack rows only (make bench BENCH_ARGS=--no-cluster)
 
 For each size it generates a stack that owns its cluster and runs N services
 (public ones routed by path with autoscaling, internal ones, workers), then
@@ -14,6 +16,12 @@ measures, each in a fresh process:
 
 It prints wall time, peak memory, resources per stack and the ratios; it
 asserts nothing. The committed prod stack is measured first.
+
+The cluster rows run ``odyssey plan --cluster`` end to end on a generated
+cluster of three stacks (``cluster_project``): the owner and two tenants, 3 in
+5 of each stack's services public, each stack's budget its public services, so
+the 500-service cluster has 300 public services and needs three ALBs. They are
+compared with bare registrations of as many resources.
 """
 
 from __future__ import annotations

@@ -490,8 +490,7 @@ def budget_problems(usages: list[Usage], owner: str, rules_quota: int) -> list[C
             problems.append(ClusterProblem(
                 (u.stack, owner), f"{REGISTRY_KEY}.{u.stack}.loadBalancer",
                 f"{u.stack}'s rules are on ALB {u.load_balancer}, but {owner} allotted it ALB {t.load_balancer}, "
-                "whose DNS name its hosts are to point at; the owner's pool must create every ALB it allots",
-                f"{REGISTRY_KEY}.{u.stack}.loadBalancer: {u.load_balancer}"))
+                "whose DNS name its hosts are to point at; the owner's pool must create every ALB it allots"))
     per_alb: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
     for u in usages:
         for index, (groups, rules) in u.load_balancers.items():
