@@ -224,3 +224,15 @@ def test_capacity_at_desired_counts_and_during_a_deploy():
     assert capacity_problems([fits], "prod") == []
     (problem,) = capacity_problems([over_in_deploy], "prod")
     assert "during its largest deploy" in problem.message and "1280 CPU units" in problem.message
+
+
+def test_a_tenant_whose_config_is_refused_fails_the_cluster_with_its_name(tmp_path):
+    def bad_cpu(config):
+        config["odyssey:services"]["web"]["cpu"] = "lots"
+
+    code, document, _ = cluster(project(tmp_path, prod=roomy, stage=bad_cpu))
+    assert code == EXIT_CONFIG
+    prod, stage = document["stacks"]
+    assert (prod["exitCode"], stage["exitCode"]) == (0, EXIT_CONFIG)
+    assert "odyssey:services.web.cpu" in stage["error"]
+    assert [t["stack"] for t in document["tenants"]] == ["prod"]  # checked without the stack that did not plan

@@ -168,6 +168,7 @@ class StackOutcome:
 class ClusterView:
     owner: str
     outcomes: list[StackOutcome]  # the owner first, then the tenants in slot order
+    elsewhere: set[str] = field(default_factory=set)  # registered here, but planned on another stack's cluster
     not_planned: list[str] = field(default_factory=list)  # registered, but no stack file here
     usages: list[Usage] = field(default_factory=list)
     load_balancers: list[dict[str, Any]] = field(default_factory=list)
@@ -241,6 +242,7 @@ def plan_cluster(project_dir: Path, owner: str, packs: Packs, organization: str 
         if outcome.plan is not None:
             referenced = set(outcome.plan.references)
             if full_name not in referenced:
+                view.elsewhere.add(tenant)
                 view.problems.append(ClusterProblem(
                     (tenant, owner), f"{NAMESPACE}:clusterStack",
                     f"{tenant} is registered on {owner}'s cluster but does not run on it "
@@ -272,7 +274,7 @@ def listener_indexes(load_balancers: Iterable[Mapping[str, Any]]) -> dict[str, i
     return indexes
 
 
-def _service_name(plan: Plan, urn: str | None, by_urn: Mapping[str, Mapping[str, Any]]) -> str:
+def _service_name(urn: str | None, by_urn: Mapping[str, Mapping[str, Any]]) -> str:
     """The service a rule routes to, as its stack config names it (its component's name less the app's)."""
     component = by_urn.get(urn or "")
     if component is None:
@@ -294,7 +296,7 @@ def rules_of(plan: Plan, listeners: Mapping[str, int]) -> list[Rule]:
             hosts += tuple((condition.get("hostHeader") or {}).get("values") or ())
             paths += tuple((condition.get("pathPattern") or {}).get("values") or ())
         listener = inputs.get("listenerArn") or ""
-        service = _service_name(plan, record.get("parent"), by_urn)
+        service = _service_name(record.get("parent"), by_urn)
         rules.append(Rule(plan.stack, service, listener, _number(inputs.get("priority")), hosts, paths,
                           listeners.get(listener) or _tag_index(record)))
     return rules
@@ -562,7 +564,7 @@ def check_cluster(view: ClusterView) -> None:
     outputs = owner_plan.outputs
     view.load_balancers = list(outputs.get("loadBalancers") or [])
     listeners = listener_indexes(view.load_balancers)
-    plans = [o.plan for o in view.outcomes if o.plan is not None]
+    plans = [o.plan for o in view.outcomes if o.plan is not None and o.stack not in view.elsewhere]
     view.usages = [usage_of(plan, outputs) for plan in plans]
     rules = [rule for plan in plans for rule in rules_of(plan, listeners)]
     namespaces = {plan.stack: str(plan.outputs["namespace"]) for plan in plans if plan.outputs.get("namespace")}
