@@ -3,6 +3,7 @@ then the cluster plan of whole generated clusters at 100, 300 and 500 services.
 
     python benchmarks/plan_scale.py              # or: make bench
     python benchmarks/plan_scale.py --no-cluster # the single-stack rows only (make bench BENCH_ARGS=--no-cluster)
+    python benchmarks/plan_scale.py --cluster-only
 
 For each size it generates a stack that owns its cluster and runs N services
 (public ones routed by path with autoscaling, internal ones, workers), then
@@ -48,6 +49,8 @@ CLUSTER_SIZES = (100, 300, 500)
 CLUSTER_STACKS = ("core", "shop", "blog")
 CLOUDFORMATION_MAX_RESOURCES = 500
 console = Console()
+if not console.is_terminal:  # a log or a pipe: wide enough that no column is cut
+    console = Console(width=170)
 
 
 # ------------------------------------------------------------------ the generated stacks
@@ -314,6 +317,9 @@ def run_peer(services: int) -> tuple[float, int]:
 
 
 def main() -> None:
+    if "--cluster-only" in sys.argv:
+        cluster_table()
+        return
     console.print(f"[bold]Odyssey plan-scale benchmark[/]: each figure is the median of {REPEATS} fresh processes; "
                   "wall times are end to end")
     prod_wall, prod = run_child("plan", str(ROOT), "prod")
