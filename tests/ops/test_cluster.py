@@ -236,3 +236,29 @@ def test_a_tenant_whose_config_is_refused_fails_the_cluster_with_its_name(tmp_pa
     assert (prod["exitCode"], stage["exitCode"]) == (0, EXIT_CONFIG)
     assert "odyssey:services.web.cpu" in stage["error"]
     assert [t["stack"] for t in document["tenants"]] == ["prod"]  # checked without the stack that did not plan
+
+
+def test_the_benchmark_generates_a_500_service_cluster_that_fits_by_design(tmp_path):
+    import importlib.util
+
+    from odyssey.domain.capacity import task_capacity
+    from odyssey.domain.tenancy import AlbQuotas, Headroom, assign_load_balancers, tenancy_from_output
+
+    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.cluster_project(500, tmp_path)
+    files = {p.name: yaml.safe_load(p.read_text())["config"] for p in tmp_path.glob("Pulumi.*.yaml")
+             if p.name != "Pulumi.yaml"}
+    assert sorted(files) == ["Pulumi.blog.yaml", "Pulumi.core.yaml", "Pulumi.shop.yaml"]
+    services = [s for config in files.values() for s in config["odyssey:services"].values()]
+    assert len(services) == 500 and sum(1 for s in services if "public" in s) == 300
+    assert all(config.get("odyssey:schedules") for config in files.values())
+    cluster = files["Pulumi.core.yaml"]["odyssey:cluster"]
+    registry = cluster["applicationStacks"]
+    assert {stack: t["targetGroups"] for stack, t in registry.items()} == {"core": 100, "shop": 100, "blog": 100}
+    assert sorted(assign_load_balancers([tenancy_from_output(s, t) for s, t in registry.items()],
+                                        AlbQuotas()).values()) == [1, 2, 3]
+    zone_lost = Headroom.of(Reservation(*task_capacity(cluster["instanceType"])), cluster["minSize"], 3).zone_lost
+    assert sum(t["cpu"] for t in registry.values()) <= zone_lost.cpu
+    assert sum(t["memory"] for t in registry.values()) <= zone_lost.memory
