@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh clone with only python3 and make:
 #   make plan [STACK=prod]   the offline plan of a stack (no AWS account, no Pulumi CLI)
 #   make test                the full test suite
-#   make bench               the plan-scale benchmark (not a test; prints figures and ratios)
+#   make bench               the plan-scale benchmark (not a test; prints figures and ratios);
+#                            BENCH_ARGS=--no-cluster skips the cluster rows (about 10 minutes)
 #   make docs                regenerate README.md's config reference and Pulumi.yaml's declarations
 # Each sets up .venv from the pinned requirements first (once; again when they change).
 
@@ -30,7 +31,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/plan_scale.py
+	$(PY) benchmarks/plan_scale.py $(BENCH_ARGS)
 
 # From the models in odyssey/config/; tests/config/test_reference.py fails while they are stale.
 docs: $(STAMP)

@@ -1,6 +1,9 @@
-"""Benchmark: the offline plan and policy gate at 1, 10 and 100 services, against two baselines run now.
+"""Benchmark: the offline plan and policy gate at 1, 10 and 100 services, against two baselines run now;
+then the cluster plan of whole generated clusters at 100, 300 and 500 services.
 
-    python benchmarks/plan_scale.py            # or: make bench
+    python benchmarks/plan_scale.py              # or: make bench
+    python benchmarks/plan_scale.py --no-cluster # the single-stack rows only (make bench BENCH_ARGS=--no-cluster)
+    python benchmarks/plan_scale.py --cluster-only
 
 For each size it generates a stack that owns its cluster and runs N services
 (public ones routed by path with autoscaling, internal ones, workers), then
@@ -14,6 +17,12 @@ measures, each in a fresh process:
 
 It prints wall time, peak memory, resources per stack and the ratios; it
 asserts nothing. The committed prod stack is measured first.
+
+The cluster rows run ``odyssey plan --cluster`` end to end on a generated
+cluster of three stacks (``cluster_project``): the owner and two tenants, 3 in
+5 of each stack's services public, each stack's budget its public services, so
+the 500-service cluster has 300 public services and needs three ALBs. They are
+compared with bare registrations of as many resources.
 """
 
 from __future__ import annotations
@@ -36,38 +45,131 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "benchmarks" / "cdk_peer"
 SIZES = (1, 10, 100)
+CLUSTER_SIZES = (100, 300, 500)
+CLUSTER_STACKS = ("core", "shop", "blog")
 CLOUDFORMATION_MAX_RESOURCES = 500
 console = Console()
+if not console.is_terminal:  # a log or a pipe: wide enough that no column is cut
+    console = Console(width=170)
 
 
 # ------------------------------------------------------------------ the generated stacks
 
 
-def stack_config(stack: str, services: int) -> dict:
-    """A stack owning its cluster with ``services`` services: 3 in 5 public, 1 in 5 internal, 1 in 5 workers."""
-    base = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
-    config = {k: v for k, v in base.items() if k not in ("odyssey:services", "odyssey:schedules")}
-    config["odyssey:cluster"] = {**base["odyssey:cluster"], "applicationStacks": {stack: 1}}
-    generated = {}
-    for i in range(services):
+SERVICE_CPU, SERVICE_MEMORY = 128, 256
+PUBLIC_MIN_COUNT, OTHER_COUNT = 2, 1
+SCHEDULE_EVERY = 10  # one schedule per this many workers
+CLUSTER_INSTANCE_TYPE = "m7i.4xlarge"  # 16 vCPUs: a few hundred small tasks fit on tens of nodes, not hundreds
+ORGANIZATION = "organization"
+
+
+def services_of(count: int, public: int) -> tuple[dict, dict]:
+    """``count`` services, the first ``public`` routed by path with autoscaling, the rest internal and workers in
+    turn, and a schedule on every SCHEDULE_EVERY-th worker: (odyssey:services, odyssey:schedules)."""
+    services, schedules, workers = {}, {}, 0
+    for i in range(count):
         name = f"svc-{i}"
-        kind = ("public", "public", "public", "internal", "worker")[i % 5]
+        kind = "public" if i < public else ("internal", "worker")[(i - public) % 2]
         service = {"image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/{name}:1.0.{i}",
-                   "cpu": 128, "memory": 256}
+                   "cpu": SERVICE_CPU, "memory": SERVICE_MEMORY}
         if kind != "worker":
             service["port"] = 8080
         if kind == "public":
             service["public"] = {"paths": [f"/{name}/*"], "healthCheck": {"path": "/health"}}
-            service["autoscaling"] = {"minCount": 2, "maxCount": 10, "cpuTargetPercent": 60}
-        generated[name] = service
-    config["odyssey:services"] = generated
-    return {"config": config}
+            service["autoscaling"] = {"minCount": PUBLIC_MIN_COUNT, "maxCount": 10, "cpuTargetPercent": 60}
+        else:
+            service["desiredCount"] = OTHER_COUNT
+        if kind == "worker":
+            workers += 1
+            if workers % SCHEDULE_EVERY == 1:
+                schedules[f"job-{i}"] = {"service": name, "expression": "cron(0 3 * * ? *)",
+                                         "command": ["./job", name]}
+        services[name] = service
+    return services, schedules
+
+
+def _shapes(services: dict) -> list:
+    from odyssey.domain.tenancy import TaskShape
+
+    return [TaskShape(s["cpu"], s["memory"], s["autoscaling"]["minCount"] if "autoscaling" in s else s["desiredCount"])
+            for s in services.values()]
+
+
+def registry_and_size(tenants: dict[str, dict]) -> tuple[dict, int]:
+    """The owner's registry for ``tenants`` (stack -> its services) and the minSize they need.
+
+    Each tenant's budget is its public services (one target group and one rule
+    each); its quota what it reserves at desired counts plus its largest deploy;
+    the cluster holds every quota plus the largest deploy after losing a zone.
+    """
+    from odyssey.domain.capacity import task_capacity
+    from odyssey.domain.tenancy import Headroom, Reservation, deploy_surge, steady_reservation
+
+    registry, quotas, surges = {}, [], []
+    for slot, (stack, services) in enumerate(tenants.items(), start=1):
+        shapes = _shapes(services)
+        surge = deploy_surge(shapes)
+        quota = steady_reservation(shapes) + surge
+        public = sum(1 for s in services.values() if "public" in s)
+        registry[stack] = {"slot": slot, "hosts": [f"{stack}.example.com"], "targetGroups": public, "rules": public,
+                           "cpu": quota.cpu, "memory": quota.memory}
+        quotas.append(quota)
+        surges.append(surge)
+    needed = Reservation(sum(q.cpu for q in quotas), sum(q.memory for q in quotas))
+    needed += max(surges, key=lambda r: (r.cpu, r.memory))
+    node = Reservation(*task_capacity(CLUSTER_INSTANCE_TYPE))
+    zones = 3
+    size = next(n for n in range(4, 5000) if needed.fits(Headroom.of(node, n, zones).zone_lost))
+    return registry, size
+
+
+def _base(stack_file: str) -> dict:
+    base = yaml.safe_load((ROOT / stack_file).read_text())["config"]
+    return {k: v for k, v in base.items() if k not in ("odyssey:services", "odyssey:schedules")}
+
+
+def cluster_configs(owner: str, tenants: dict[str, tuple[int, int]]) -> dict[str, dict]:
+    """Stack files of a whole cluster: ``owner`` and the other stacks of ``tenants`` (stack -> (services, public)),
+    the owner first among them; each stack routes its own host."""
+    generated = {stack: services_of(count, public) for stack, (count, public) in tenants.items()}
+    registry, min_size = registry_and_size({stack: services for stack, (services, _) in generated.items()})
+    files = {}
+    for stack, (services, schedules) in generated.items():
+        if stack == owner:
+            config = _base("Pulumi.prod.yaml")
+            config["odyssey:cluster"] = {**config["odyssey:cluster"], "instanceType": CLUSTER_INSTANCE_TYPE,
+                                         "minSize": min_size, "maxSize": 2 * min_size, "applicationStacks": registry}
+        else:
+            config = {**_base("Pulumi.stage.yaml"), "odyssey:clusterStack": f"{ORGANIZATION}/odyssey/{owner}"}
+        config["odyssey:app"] = {**config["odyssey:app"], "defaultHosts": [f"{stack}.example.com"]}
+        config["odyssey:services"] = services
+        if schedules:
+            config["odyssey:schedules"] = schedules
+        files[stack] = {"config": config}
+    return files
+
+
+def stack_config(stack: str, services: int) -> dict:
+    """A stack owning its cluster with ``services`` services: 3 in 5 public, the rest internal and workers."""
+    return cluster_configs(stack, {stack: (services, services * 3 // 5)})[stack]
 
 
 def project_with(stack: str, services: int, into: Path) -> Path:
+    return _project({stack: stack_config(stack, services)}, into)
+
+
+def cluster_project(services: int, into: Path, stacks: tuple[str, ...] = CLUSTER_STACKS) -> Path:
+    """A cluster of ``services`` services over ``stacks`` (the first owns it), 3 in 5 of each stack's public."""
+    counts = [services // len(stacks) + (1 if i < services % len(stacks) else 0) for i in range(len(stacks))]
+    return _project(cluster_configs(stacks[0], {s: (n, services * 3 // 5 // len(stacks))
+                                                for s, n in zip(stacks, counts)}), into)
+
+
+def _project(files: dict[str, dict], into: Path) -> Path:
     for name in ("Pulumi.yaml", "__main__.py", "components", "odyssey", "policies"):
         (into / name).symlink_to(ROOT / name)
-    (into / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_config(stack, services)))
+    for stack, document in files.items():
+        (into / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
     return into
 
 
@@ -87,6 +189,30 @@ def child_plan(project_dir: str, stack: str) -> None:
         "import_s": imported - started,
         "plan_and_gate_s": done - imported,
         "mandatory": len(gate.mandatory),
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def child_cluster(project_dir: str, owner: str) -> None:
+    """`odyssey plan OWNER --cluster` as an operator runs it: every stack planned and gated, checked together."""
+    import contextlib
+    import io
+
+    from odyssey.ops.cli import app
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "cluster.json"
+        with contextlib.redirect_stdout(io.StringIO()):  # the table; the figures are what this prints
+            app(["plan", owner, "--cluster", "-q", "--json", str(out), "--project-dir", project_dir],
+                standalone_mode=False)
+        document = json.loads(out.read_text())
+    print(json.dumps({
+        "resources": sum(s["resources"] or 0 for s in document["stacks"]),
+        "stacks": len(document["stacks"]),
+        "load_balancers": len(document["loadBalancers"]),
+        "exit_code": document["exitCode"],
+        "problems": len(document["problems"]),
+        "mandatory": sum(s["mandatoryViolations"] for s in document["stacks"]),
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
@@ -189,6 +315,9 @@ def run_peer(services: int) -> tuple[float, int]:
 
 
 def main() -> None:
+    if "--cluster-only" in sys.argv:
+        cluster_table()
+        return
     console.print(f"[bold]Odyssey plan-scale benchmark[/]: each figure is the median of {REPEATS} fresh processes; "
                   "wall times are end to end")
     prod_wall, prod = run_child("plan", str(ROOT), "prod")
@@ -235,12 +364,49 @@ def main() -> None:
         "plan / bare compares the plan's cost per resource with bare registrations of as many resources under the "
         "same mock runtime; Odyssey / CDK compares end-to-end wall times (plan and gate vs synth)."
     )
+    if "--no-cluster" in sys.argv:
+        console.print("cluster rows skipped (--no-cluster)")
+        return
+    cluster_table()
+
+
+def cluster_table() -> None:
+    table = Table(title="Cluster plan: `odyssey plan --cluster`, the owner and its tenants planned, gated and checked")
+    for column in ("services", "public", "stacks", "resources", "ALBs", "exit", "wall s", "peak MiB",
+                   "bare wall s", "cluster / bare", "ms/resource"):
+        table.add_column(column, justify="right")
+    notes = []
+    for size in CLUSTER_SIZES:
+        with tempfile.TemporaryDirectory() as scratch:
+            project = cluster_project(size, Path(scratch))
+            wall, figures = run_child("cluster", str(project), CLUSTER_STACKS[0])
+        count = int(figures["resources"])
+        bare_wall, _ = run_child("bare", str(count))
+        table.add_row(str(size), str(size * 3 // 5), str(int(figures["stacks"])), str(count),
+                      str(int(figures["load_balancers"])), str(int(figures["exit_code"])), f"{wall:.1f}",
+                      f"{figures['peak_mib']:.0f}", f"{bare_wall:.1f}",
+                      f"{wall / bare_wall:.1f}x", f"{wall / count * 1000:.1f}")
+        if figures["exit_code"] or figures["problems"] or figures["mandatory"]:
+            notes.append(f"{size} services: exit {int(figures['exit_code'])}, {int(figures['problems'])} "
+                         f"cross-stack problems, {int(figures['mandatory'])} mandatory violations")
+    console.print(table)
+    for note in notes:
+        console.print(f"note: {note}")
+    console.print(
+        f"Each cluster is {len(CLUSTER_STACKS)} stacks ({', '.join(CLUSTER_STACKS)}; the first owns the cluster), "
+        "3 in 5 services public (one target group and rule each, budget = its public services), the rest internal "
+        "and workers, with schedules; the cluster sized to hold every quota and the largest deploy after losing a "
+        "zone. ALBs: the load balancers the owner's plan created. cluster / bare: end-to-end wall time against "
+        "registering as many plain resources in a fresh process. Peak MiB is the planning process's; the policy "
+        "packs run as processes of their own (their peak is not measured: a child's counter keeps its parent's "
+        "across exec)."
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         sys.path.insert(0, str(ROOT))
         os.chdir(ROOT)
-        {"plan": child_plan, "plan-only": child_plan_only, "bare": child_bare}[sys.argv[2]](*sys.argv[3:])
+        {"plan": child_plan, "plan-only": child_plan_only, "bare": child_bare, "cluster": child_cluster}[sys.argv[2]](*sys.argv[3:])
     else:
         main()

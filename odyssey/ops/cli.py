@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from odyssey.config.base import ConfigError
+from odyssey.config.stack import NAMESPACE
 from odyssey.domain.invariants import AWS_LIFETIME_MIN_SECONDS, CYCLE_AUDIT_GRACE_SECONDS
 from odyssey.domain.naming import ecs_service_name
 from odyssey.domain.placement import PlacementError
@@ -64,16 +65,28 @@ def plan(
                                                    "Default for the project's pack: policies/<stack>.json."),
     ] = None,
     skip_policies: Annotated[bool, typer.Option("--skip-policies", help="Plan without the policy gate.")] = False,
+    cluster: Annotated[
+        bool, typer.Option("--cluster", help="STACK owns a cluster: plan it and every registered tenant with a stack "
+                                             "file here, check them together and print the tenancy table.")
+    ] = False,
 ) -> None:
     """Run the Pulumi program offline under Pulumi's mock runtime, then gate it with the policy packs.
 
     Needs no AWS account and no Pulumi CLI. Exit codes: 0 passed; 1 the program
     failed; 2 invalid stack or policy configuration (each problem is listed);
-    3 a mandatory policy was violated.
+    3 a mandatory policy was violated. With --cluster, each stack's plan and
+    the checks across them decide the code: 1 when any stack's program failed,
+    else 2 for any invalid config or cross-stack conflict, else 3 for any
+    mandatory violation.
     """
+    from odyssey.ops.offline.cluster import tenancy_line
     from odyssey.ops.offline.gate import GateError, plan_and_gate
     from odyssey.ops.offline.plan import PlanError
 
+    if cluster:
+        _plan_cluster(stack, json_path, project_dir, organization, policy_packs or [],
+                      policy_pack_configs or [], skip_policies)
+        return
     packs = _packs(project_dir, stack, policy_packs or [], policy_pack_configs or [], skip_policies)
     try:
         result, gate = plan_and_gate(project_dir, stack, packs, organization)
@@ -98,10 +111,91 @@ def plan(
             json_path.write_text(text + "\n")
     if str(json_path) != "-":
         render(document, quiet=quiet)
+        line = tenancy_line(result)
+        if line:
+            console.print(line, highlight=False, soft_wrap=True)
         if gate is not None:
             render_gate(gate)
     if gate is not None and gate.mandatory:
         raise typer.Exit(EXIT_POLICY)
+
+
+def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, organization: str,
+                  packs: list[Path], configs: list[Path], skip: bool) -> None:
+    from odyssey.ops.offline.cluster import StackOutcome, plan_cluster
+    from odyssey.ops.offline.plan import PlanError, read_stack_files
+
+    try:
+        owns = f"{NAMESPACE}:clusterStack" not in read_stack_files(project_dir.resolve(), owner).config
+    except PlanError as error:
+        raise _fail(owner, error, EXIT_CONFIG) from None
+    if not owns:
+        raise _fail(owner, f"runs on another stack's cluster ({NAMESPACE}:clusterStack); plan the cluster of the "
+                           "stack that owns it: odyssey plan --cluster <owner>", EXIT_CONFIG)
+    to_stdout = str(json_path) == "-"
+
+    def planned(outcome: StackOutcome) -> None:
+        if to_stdout:
+            return
+        if outcome.error:
+            errors.print(f"[bold red]{outcome.stack}:[/] {outcome.error}", highlight=False)
+            return
+        # Each stack's totals and gate; its resource tree is `odyssey plan STACK`'s to show.
+        render(outcome.plan.to_json(), quiet=True)
+        if outcome.gate is not None:
+            render_gate(outcome.gate)
+
+    view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
+                        organization, on_planned=planned)
+    document = view.to_json()
+    if json_path is not None:
+        text = json.dumps(document, indent=2, default=str)
+        if to_stdout:
+            print(text)
+        else:
+            json_path.write_text(text + "\n")
+    if not to_stdout:
+        render_cluster(view)
+    if view.exit_code:
+        raise typer.Exit(view.exit_code)
+
+
+def render_cluster(view) -> None:
+    table = Table(title=f"Tenancy of {view.owner}'s cluster")
+    table.add_column("tenant", no_wrap=True)
+    table.add_column("ALB", justify="right")
+    table.add_column("hosts", overflow="fold")
+    for column in ("target groups", "rules", "CPU units", "memory MiB"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for usage in view.usages:
+        t = usage.tenancy
+        table.add_row(usage.stack, str(usage.load_balancer or "-"), ", ".join(usage.hosts) or "-",
+                      f"{usage.target_groups}/{t.target_groups if t else '-'}", f"{usage.rules}/{t.rules if t else '-'}",
+                      f"{usage.reserved.cpu}/{_or_dash(t.cpu if t else None)}",
+                      f"{usage.reserved.memory}/{_or_dash(t.memory if t else None)}")
+    for stack in view.not_planned:
+        table.add_row(stack, "", "[dim]not planned here[/]", "", "", "", "")
+    for outcome in view.outcomes:
+        if outcome.plan is None:
+            table.add_row(outcome.stack, "", f"[red]did not plan (exit {outcome.code})[/]", "", "", "", "")
+    console.print(table)
+    for index, lb in enumerate(view.load_balancers, start=1):
+        console.print(f"ALB {index}: {lb.get('dnsName')}", highlight=False)
+    for line in view.headroom:
+        free = line.free
+        console.print(f"headroom, {line.scenario}: CPU {free.cpu} of {line.capacity.cpu} units free "
+                      f"({line.reserved.cpu} reserved), memory {free.memory} of {line.capacity.memory} MiB free "
+                      f"({line.reserved.memory} reserved)", highlight=False, soft_wrap=True)
+    for problem in view.problems:
+        errors.print(f"[bold red]conflict:[/] {problem}", highlight=False)
+    planned = sum(1 for o in view.outcomes if o.plan is not None)
+    console.print(f"[bold]{view.owner}'s cluster[/]: {planned} of {len(view.outcomes)} stacks planned, "
+                  f"{len(view.not_planned)} registered elsewhere, {len(view.load_balancers)} ALB(s), "
+                  f"{len(view.problems)} cross-stack problem(s); exit {view.exit_code}.", highlight=False)
+
+
+def _or_dash(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
 
 
 def _packs(

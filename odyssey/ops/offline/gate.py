@@ -502,13 +502,17 @@ def run_gate(
 
 
 def plan_and_gate(
-    project_dir: Path, stack: str, packs: list[tuple[Path, Path | None]], organization: str = "organization"
+    project_dir: Path, stack: str, packs: list[tuple[Path, Path | None]], organization: str = "organization",
+    files: Any = None, references: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Any, GateResult | None]:
-    """The offline plan of ``stack`` with its policy gate running alongside: (Plan, GateResult or None)."""
+    """The offline plan of ``stack`` with its policy gate running alongside: (Plan, GateResult or None).
+
+    ``files`` and ``references`` are passed to ``run_plan``.
+    """
     from odyssey.ops.offline.plan import read_stack_files, run_plan
 
-    files = read_stack_files(project_dir.resolve(), stack)
+    files = files or read_stack_files(project_dir.resolve(), stack)
     with GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
-        plan = run_plan(project_dir, stack, organization=organization, files=files,
+        plan = run_plan(project_dir, stack, organization=organization, files=files, references=references,
                         on_monitor=lambda monitor: monitor.listeners.append(session.analyze))
         return plan, (session.finish() if packs else None)

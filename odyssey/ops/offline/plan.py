@@ -176,6 +176,8 @@ class Plan:
     assumptions: list[str] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
+    # The outputs that answered the stack's StackReferences, by stack name (not part of the plan's JSON).
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,18 +224,23 @@ def run_plan(
     organization: str = DEFAULT_ORGANIZATION,
     files: StackFiles | None = None,
     on_monitor: Callable[[RecordingMonitor], None] | None = None,
+    references: dict[str, dict[str, Any]] | None = None,
 ) -> Plan:
     """Plan ``stack`` offline; plan its cluster's owning stack first when it references one.
 
     ``files`` replaces the stack's files (tests plan configs that are not
     committed); ``on_monitor`` receives the recording monitor before the program
-    runs, so a caller can see what registered even when the program fails.
+    runs, so a caller can see what registered even when the program fails;
+    ``references`` holds the outputs of stacks already planned, by full name
+    (org/project/stack): an owner found there is not planned again.
     """
     project_dir = project_dir.resolve()
     files = files or read_stack_files(project_dir, stack)
     stack_outputs: dict[str, dict[str, Any]] = {}
     owner = _owner_of(files)
-    if owner is not None:
+    if owner is not None and references and owner in references:
+        stack_outputs[owner] = references[owner]
+    elif owner is not None:
         parts = owner.split("/")
         if len(parts) == 3 and parts[1] == files.project:
             if parts[2] == stack:
@@ -249,7 +256,9 @@ def run_plan(
     monitor = RecordingMonitor(mocks)
     if on_monitor is not None:
         on_monitor(monitor)
-    return _run_program(project_dir, files, organization, mocks, monitor)
+    plan = _run_program(project_dir, files, organization, mocks, monitor)
+    plan.references = stack_outputs
+    return plan
 
 
 def _run_program(
