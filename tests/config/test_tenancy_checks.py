@@ -16,6 +16,7 @@ from odyssey.config.checks import configured_zones, node_offer, owner_pool, tena
 from odyssey.config.stack import parse_stack_config
 from odyssey.domain.naming import StackNames
 from odyssey.domain.tenancy import Headroom, Reservation
+from tests.config.test_app_config import only_problem
 
 REGISTRY = "odyssey:cluster.applicationStacks"
 OWNER = "organization/odyssey/prod"
@@ -37,14 +38,6 @@ def tenant(services=None, **sections):
     own = copy.deepcopy(SERVICES) | {"web": {**SERVICES["web"], "public": {"hosts": ["stage.example.com"]}}}
     return {**BASE, "clusterStack": OWNER, "app": {"defaultHosts": ["stage.example.com"]},
             "services": own | (services or {}), **sections}
-
-
-def only_problem(raw, stack="prod"):
-    with pytest.raises(ConfigError) as error:
-        parse_stack_config(raw, stack=stack)
-    problems = error.value.problems
-    assert len(problems) == 1, [str(p) for p in problems]
-    return problems[0]
 
 
 def check(problem, key, fragments, example):
