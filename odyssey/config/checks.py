@@ -65,10 +65,6 @@ def registry(config, stack: str) -> dict[str, TenancyConfig]:
     return dict(config.cluster_config.application_stacks) or {stack: TenancyConfig(slot=1)}
 
 
-def listener_slots(config, stack: str) -> dict[str, int]:
-    return {name: tenancy.slot for name, tenancy in registry(config, stack).items()}
-
-
 def tenancies(config, stack: str, project: str) -> list[Tenancy]:
     """The registry as the tenancy decisions take it, each namespace resolved to the one the stack will use."""
     return [Tenancy(stack=name, slot=t.slot, hosts=tuple(t.hosts), target_groups=t.target_groups, rules=t.rules,
