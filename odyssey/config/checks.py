@@ -28,10 +28,12 @@ from odyssey.domain.tenancy import (
     allotment_overlaps,
     budget_problem,
     deploy_surge,
+    fits,
     host_outside,
     hosts_overlap,
     plan_pool,
     steady_reservation,
+    task_surge,
     tenancy_from_output,
     zone_sizes,
 )
@@ -364,8 +366,7 @@ def _budgets(config, tenants: Sequence[Tenancy]) -> list[Problem]:
 
 
 def _fits(tenants: Sequence[Tenancy], quotas: AlbQuotas) -> bool:
-    return (sum(t.target_groups for t in tenants) <= quotas.target_groups
-            and sum(t.rules for t in tenants) <= quotas.rules)
+    return fits(sum(t.target_groups for t in tenants), sum(t.rules for t in tenants), quotas)
 
 
 UNITS = {"cpu": "CPU units", "memory": "MiB"}
@@ -511,7 +512,9 @@ def _quota(config, tenant: Tenancy, where: str) -> list[Problem]:
     over = [dim for dim, limit in quota.items() if getattr(deploying, dim) > limit]
     if not over:
         return []
-    largest = next(name for name, shape in shapes.items() if deploy_surge([shape]) == surge)
+    # The service whose deploy adds the most of the first resource over quota (the surge may take its CPU and
+    # its memory from different services).
+    largest = max(shapes, key=lambda name: getattr(task_surge(shapes[name]), over[0]))
     steady_over = any(getattr(steady, dim) > limit for dim, limit in quota.items())
     keys = " and ".join(f"{REGISTRY}.{tenant.stack}.{dim}" for dim in over)
     return [Problem(

@@ -110,6 +110,11 @@ class AlbQuotas:
     rules: int = ALB_RULES_PER_LOAD_BALANCER
 
 
+def fits(target_groups: int, rules: int, quotas: AlbQuotas) -> bool:
+    """Do this many target groups and rules fit on one ALB?"""
+    return target_groups <= quotas.target_groups and rules <= quotas.rules
+
+
 def budget_problem(tenant: Tenancy, quotas: AlbQuotas) -> str | None:
     """A budget one ALB could never hold."""
     if tenant.target_groups > quotas.target_groups:
@@ -140,7 +145,7 @@ def assign_load_balancers(tenancies: Iterable[Tenancy], quotas: AlbQuotas) -> di
             raise ValueError(f"{tenant.stack}: {problem}")
     for tenant in (t for t in tenancies if t.load_balancer is not None):
         groups, rules = used.setdefault(tenant.load_balancer, [0, 0])
-        if groups + tenant.target_groups > quotas.target_groups or rules + tenant.rules > quotas.rules:
+        if not fits(groups + tenant.target_groups, rules + tenant.rules, quotas):
             raise ValueError(
                 f"{tenant.stack}: load balancer {tenant.load_balancer} cannot hold its budget "
                 f"({tenant.target_groups} target groups, {tenant.rules} rules) beside the tenants pinned there "
@@ -151,7 +156,7 @@ def assign_load_balancers(tenancies: Iterable[Tenancy], quotas: AlbQuotas) -> di
         index = 1
         while True:
             groups, rules = used.setdefault(index, [0, 0])
-            if groups + tenant.target_groups <= quotas.target_groups and rules + tenant.rules <= quotas.rules:
+            if fits(groups + tenant.target_groups, rules + tenant.rules, quotas):
                 break
             index += 1
         used[index] = [groups + tenant.target_groups, rules + tenant.rules]
@@ -201,9 +206,20 @@ def deploy_surge(tasks: Iterable[TaskShape], maximum_percent: int = DEPLOYMENT_M
     The CPU and memory figures may come from different services: each is the
     most that one deploy can add of that resource.
     """
-    surges = [Reservation(t.cpu * extra, t.memory * extra)
-              for t in tasks for extra in [math.ceil(t.count * (maximum_percent - 100) / 100)]]
-    return Reservation(max((r.cpu for r in surges), default=0), max((r.memory for r in surges), default=0))
+    return each_largest(task_surge(t, maximum_percent) for t in tasks)
+
+
+def task_surge(task: TaskShape, maximum_percent: int = DEPLOYMENT_MAXIMUM_PERCENT) -> Reservation:
+    """What one service adds while it deploys: the extra tasks maximumPercent allows, rounded up."""
+    extra = math.ceil(task.count * (maximum_percent - 100) / 100)
+    return Reservation(task.cpu * extra, task.memory * extra)
+
+
+def each_largest(reservations: Iterable[Reservation]) -> Reservation:
+    """The largest CPU and the largest memory among ``reservations``, each on its own (zero for none)."""
+    reservations = list(reservations)
+    return Reservation(max((r.cpu for r in reservations), default=0),
+                       max((r.memory for r in reservations), default=0))
 
 
 def zone_sizes(min_size: int, zones: int) -> list[int]:

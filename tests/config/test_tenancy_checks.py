@@ -242,6 +242,14 @@ TENANT_CASES = [
       "(maximumPercent 200: 512 CPU units and 1,024 MiB more)", "quota of 1,792 CPU units and 4,096 MiB during the "
       "deploy", f"raise {REGISTRY}.stage.cpu in"],
      f"in {OWNER}'s config: {REGISTRY}.stage.cpu: 2048"),
+    # The worst deploy takes its CPU from one service and its memory from another: web, api and worker add 512 CPU
+    # units each, cache (no CPU, 2,048 MiB at one task) the most memory. Over quota on memory, named after cache.
+    ("the deploy surge of two different services", tenant(services={"cache": {
+        "image": "acme/cache:1.0.0", "cpu": 0, "memory": 2048, "desiredCount": 1}}), registry(memory=6144),
+     "odyssey:services",
+     ["reserve 1,536 CPU units and 5,120 MiB at desired counts and 2,048 CPU units and 7,168 MiB while cache "
+      "deploys", "(maximumPercent 200: 512 CPU units and 2,048 MiB more)", "during the deploy"],
+     f"in {OWNER}'s config: {REGISTRY}.stage.memory: 7168"),
     ("a namespace another stack uses", tenant(app={"defaultHosts": ["stage.example.com"],
                                                    "namespace": "prod.odyssey.internal"}),
      registry(), "odyssey:app.namespace", ["is prod.odyssey.internal, the Cloud Map namespace of stack prod",

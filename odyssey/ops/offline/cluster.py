@@ -40,9 +40,10 @@ from odyssey.domain.tenancy import (
     Reservation,
     TaskShape,
     Tenancy,
-    deploy_surge,
+    each_largest,
     hosts_overlap,
     steady_reservation,
+    task_surge,
     tenancy_from_output,
 )
 from odyssey.ops.offline.gate import GateError, GateResult, plan_and_gate
@@ -348,8 +349,7 @@ def usage_of(plan: Plan, owner_outputs: Mapping[str, Any]) -> Usage:
     tenancy = tenancy_from_output(plan.stack, allotted) if allotted else None
     rules = rules_of(plan, listeners)
     shapes = task_shapes_of(plan)
-    surge = max((deploy_surge([shape], percent) for shape, percent in shapes), key=lambda r: (r.cpu, r.memory),
-                default=Reservation(0, 0))
+    surge = each_largest(task_surge(shape, percent) for shape, percent in shapes)
     allotted = tenancy.load_balancer if tenancy and tenancy.load_balancer else None
     per_alb: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for rule in rules:
@@ -543,7 +543,7 @@ def headroom_of(owner_plan: Plan, usages: list[Usage]) -> tuple[list[HeadroomLin
         return [], None, 0, 0
     headroom = Headroom.of(Reservation(*capacity), min_size, zones)
     reserved = Reservation(sum(u.reserved.cpu for u in usages), sum(u.reserved.memory for u in usages))
-    surge = max((u.surge for u in usages), key=lambda r: (r.cpu, r.memory), default=Reservation(0, 0))
+    surge = each_largest(u.surge for u in usages)
     return [HeadroomLine("normal", headroom.normal, reserved),
             HeadroomLine("one zone lost", headroom.zone_lost, reserved),
             HeadroomLine("one zone lost, during the largest deploy", headroom.zone_lost, reserved + surge)], \
