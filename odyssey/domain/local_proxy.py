@@ -81,8 +81,12 @@ def proxy_conf(
     upstreams: Mapping[str, str],
     suffix: str = DEFAULT_HOST_SUFFIX,
     resolver: str = RESOLVER_PLACEHOLDER,
+    listen: int = PROXY_PORT,
 ) -> str:
-    """The http-context configuration that routes ``routes`` as the listener does; ``upstreams``: service -> host:port."""
+    """The http-context configuration that routes ``routes`` as the listener does; ``upstreams``: service -> host:port.
+
+    ``resolver`` and ``listen`` are the container's; a test gives its own to run the same rules on this machine.
+    """
     problem = host_suffix_problem(suffix)
     if problem:
         raise ValueError(problem)
@@ -124,7 +128,7 @@ def proxy_conf(
         "}",
         "",
         "server {",
-        f"    listen {PROXY_PORT} default_server;",
+        f"    listen {listen} default_server;",
         "    server_name _;",
         "    location / {",
         f"        default_type {NOT_FOUND_CONTENT_TYPE};",
