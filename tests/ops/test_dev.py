@@ -167,7 +167,7 @@ def test_two_secrets_on_one_key_are_a_config_error(tmp_path):
 def test_run_prints_the_one_off_command(tmp_path):
     result, output, env = _dev(ROOT, "prod", tmp_path, "--run", "nightly-report")
     assert result.exit_code == 0, result.output
-    assert f"docker compose -f {output} --env-file {env} run --rm schedule_nightly-report" in result.output
+    assert f"docker compose -f {output} --env-file {env} --profile schedules run --rm schedule_nightly-report" in result.output
 
 
 def test_run_of_an_unknown_schedule_lists_the_schedules(tmp_path):
@@ -195,6 +195,11 @@ def test_up_runs_compose_up(tmp_path, monkeypatch):
     result, output, env = _dev(ROOT, "stage", tmp_path, "--up")
     assert result.exit_code == 0, result.output
     assert log.read_text().splitlines() == ["compose version", f"compose -f {output} --env-file {env} up -d"]
+    log.unlink()
+    result, output, env = _dev(ROOT, "stage", tmp_path, "--run", "nightly-report", "--up")
+    assert result.exit_code == 0, result.output
+    assert log.read_text().splitlines() == [
+        "compose version", f"compose -f {output} --env-file {env} --profile schedules run --rm schedule_nightly-report"]
 
 
 def test_an_invalid_stack_file_is_exit_2(tmp_path):

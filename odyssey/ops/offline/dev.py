@@ -23,6 +23,7 @@ from odyssey.config.base import ConfigError, Problem
 from odyssey.config.checks import public_routes, task_shapes
 from odyssey.config.stack import StackConfig, parse_stack_config, raw_from_pulumi_config
 from odyssey.domain.compose import (
+    SCHEDULES_PROFILE,
     DevSchedule,
     DevService,
     compose_file,
@@ -180,11 +181,15 @@ def write_dev_files(files: DevFiles, compose_path: Path, stack: str) -> Path:
 
 
 def run_command(schedules: Sequence[str], schedule: str) -> list[str]:
-    """The arguments after ``compose -f ... --env-file ...`` that run ``schedule`` once."""
+    """The arguments after ``compose -f ... --env-file ...`` that run ``schedule`` once.
+
+    With its profile named: ``docker compose run`` enables the profile of the service it runs by itself,
+    ``podman-compose`` does not.
+    """
     if schedule not in schedules:
         known = ", ".join(sorted(schedules)) or "none"
         raise DevError(f"no schedule {schedule!r} in odyssey:schedules; schedules: {known}")
-    return ["run", "--rm", schedule_service(schedule)]
+    return ["--profile", SCHEDULES_PROFILE, "run", "--rm", schedule_service(schedule)]
 
 
 def compose_command(engine: Sequence[str], compose_path: Path, env_file: Path, *args: str) -> list[str]:
