@@ -139,3 +139,29 @@ def test_a_host_suffix_is_a_dns_name(suffix):
 def test_local_hosts_keep_the_whole_host():
     assert local_hosts(["www.example.com", "*.example.com"]) == ["www.example.com.localhost", "*.example.com.localhost"]
     assert local_hosts(["www.example.com"], "dev.test") == ["www.example.com.dev.test"]
+
+
+host_pool = st.sampled_from(["a.example.com", "b.example.com", "*.example.com", "*.b.example.com", "a.example.net"])
+path_pool = st.text(alphabet="ab/*?", min_size=0, max_size=6).map(lambda p: "/" + p)
+random_routes = st.dictionaries(
+    st.text(alphabet="abcdefgh", min_size=1, max_size=6),
+    st.tuples(st.lists(host_pool, min_size=1, max_size=2, unique=True),
+              st.lists(path_pool, max_size=2, unique=True)),
+    max_size=8,
+).map(lambda d: [Route(name, tuple(hosts), tuple(paths)) for name, (hosts, paths) in d.items()])
+requests = st.tuples(st.sampled_from(["a.example.com", "x.b.example.com", "B.EXAMPLE.COM", "a.example.net", "c.org"]),
+                     st.text(alphabet="ab/?=", min_size=0, max_size=8).map(lambda p: "/" + p))
+
+
+@given(random_routes, st.lists(requests, min_size=1, max_size=10))
+def test_any_rules_decide_as_the_listener(routes, probes_):
+    """Whatever the rules, the generated map sends each request where the ALB's evaluation in priority order does."""
+    conf = proxy_conf("any", routes, {r.service: "x:80" for r in routes})
+    ordered = rules_in_order(routes)
+    for host, target in probes_:
+        assert nginx_map(conf, f"{host}.localhost", target) == alb_target(ordered, host, target), (host, target)
+
+
+def test_a_stack_without_public_services_answers_404_to_everything():
+    conf = proxy_conf("workers", [], {})
+    assert map_rules(conf) == [] and nginx_map(conf, "www.example.com.localhost", "/") is None
