@@ -17,7 +17,7 @@ from rich.tree import Tree
 from odyssey.config.base import ConfigError
 from odyssey.config.stack import NAMESPACE
 from odyssey.domain.invariants import AWS_LIFETIME_MIN_SECONDS, CYCLE_AUDIT_GRACE_SECONDS
-from odyssey.domain.local_proxy import DEFAULT_HOST_SUFFIX
+from odyssey.domain.local_proxy import DEFAULT_HOST_SUFFIX, host_suffix_problem
 from odyssey.domain.naming import ecs_service_name
 from odyssey.domain.placement import PlacementError
 from odyssey.ops.offline.dev import DEFAULT_PORT
@@ -364,9 +364,10 @@ def dev(
     configured host H as H.localhost on 127.0.0.1:PORT, with the listener's
     404 for the rest; every service with discovery answers as
     <service>.<namespace>; secrets come from the env file, by key.
-    Exit codes: 0 written (and started); 1 the Compose engine failed;
-    2 invalid stack configuration, a secret missing from the env file, an
-    unknown schedule; 5 --up without `docker compose` or `podman compose`.
+    Exit codes: 0 written (and started); 1 the Compose engine failed, or a
+    container definition has no Compose equivalent yet; 2 invalid stack
+    configuration or option, a secret missing from the env file, an unknown
+    schedule; 5 --up without `docker compose` or `podman compose`.
     """
     from odyssey.ops.offline.dev import (
         DevError,
@@ -404,11 +405,17 @@ def dev(
             errors.print(f"[bold red]{stack}:[/] secret {line}", highlight=False)
         errors.print(f"`odyssey dev {stack} --init-secrets` adds the missing keys to {env_path}.", highlight=False)
         raise typer.Exit(EXIT_CONFIG)
+    problem = host_suffix_problem(host_suffix)
+    if problem:
+        raise _fail(stack, f"--host-suffix: {problem}", EXIT_CONFIG)
     try:
         steps = run_command(list(config.schedules), run) if run is not None else ["up", "-d"]
-        files = dev_files(config, names, env_path.name, f"./{proxy_file_for(compose_path).name}", host_suffix, port)
-    except (DevError, ValueError) as error:
+    except DevError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
+    try:
+        files = dev_files(config, names, env_path.name, f"./{proxy_file_for(compose_path).name}", host_suffix, port)
+    except ValueError as error:  # a container definition this version cannot translate: Odyssey's gap, not the config's
+        raise _fail(stack, f"cannot write the Compose file: {error}", EXIT_FAILED) from None
     proxy_path = write_dev_files(files, compose_path, stack)
     console.print(f"wrote {compose_path} and {proxy_path}", highlight=False, soft_wrap=True)
     for offset, service, hosts, paths in files.routes:

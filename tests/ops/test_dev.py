@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from odyssey.domain.compose import PROXY_SERVICE, SCHEDULES_PROFILE
 from odyssey.domain.containers import container_definition
 from odyssey.domain.routing import Route, allocate_priorities
-from odyssey.ops.cli import EXIT_CONFIG, EXIT_NO_ENGINE, app
+from odyssey.ops.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_NO_ENGINE, app
 from odyssey.ops.offline.dev import dev_files, find_engine, load_config, read_env_file, secret_uses
 from tests.dev_stacks import GENERATED, generated_project
 from tests.domain.test_local_proxy import map_rules
@@ -220,3 +220,18 @@ def test_the_compose_engine_accepts_the_file(tmp_path, stack):
     check = subprocess.run([*ENGINE, "-f", str(output), "--env-file", str(env), "config", "--quiet"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_a_bad_host_suffix_is_exit_2(tmp_path):
+    result, output, _ = _dev(ROOT, "stage", tmp_path, "--host-suffix", "-bad")
+    assert result.exit_code == EXIT_CONFIG and "--host-suffix: '-bad' is not a DNS name suffix" in result.output
+    assert not output.exists()
+
+
+def test_a_definition_without_a_compose_equivalent_is_odysseys_gap(tmp_path, monkeypatch):
+    from odyssey.domain import compose
+
+    monkeypatch.delitem(compose.TRANSLATIONS, "ulimits")
+    result, output, _ = _dev(ROOT, "prod", tmp_path)
+    assert result.exit_code == EXIT_FAILED
+    assert "cannot write the Compose file: container definition key(s) ulimits have no Compose mapping" in result.output

@@ -115,7 +115,8 @@ def missing_secrets(env_file: Path, uses: Mapping[str, list[SecretUse]]) -> list
 def env_template(env_file: Path, uses: Mapping[str, list[SecretUse]], stack: str) -> tuple[str, list[str]]:
     """The env file with a line for every key it lacks, values left to the developer: (text, the keys added)."""
     text = env_file.read_text() if env_file.exists() else (
-        f"# Secrets of `odyssey dev {stack}`: one line KEY=value each. Never commit this file (.gitignore has it).\n")
+        f"# Secrets of `odyssey dev {stack}`: one line KEY=value each. Never commit this file (.gitignore has it).\n"
+        "# Compose expands $ in a value unless it is in single quotes: KEY='pa$word' is taken as written.\n")
     present = read_env_file(env_file) if env_file.exists() else {}
     added = [key for key in uses if key not in present]
     if added and text and not text.endswith("\n"):
