@@ -165,3 +165,18 @@ def test_nginx_routes_rules_of_every_kind_as_the_alb(proxy, tmp_path):
     assert request("admin.example.com.localhost", "/static/a.css")[1] == "svc-5"
     assert request("api.example.net.localhost", "/v2/items")[1] == "svc-2"
     assert request("api.example.net.localhost", "/v22/items")[0].status == NOT_FOUND_STATUS
+
+
+@pytest.mark.parametrize("stack", ["prod", "stage"])
+def test_the_written_rules_are_valid_nginx_once_the_image_renders_them(tmp_path, stack):
+    """The file as written, rendered as the nginx image's entrypoint renders a template: its resolvers (IPv6 in
+    brackets, 15-local-resolvers.envsh) for ${NGINX_LOCAL_RESOLVERS}, the only variable it may substitute."""
+    config, names = load_config(ROOT, stack)
+    written = dev_files(config, names, ".env", "./rules.conf").proxy_conf
+    assert written.count("${") == 1
+    (tmp_path / "odyssey.conf").write_text(written.replace("${NGINX_LOCAL_RESOLVERS}", "127.0.0.11 [::1]"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n    include {tmp_path}/odyssey.conf;\n}}\n")
+    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
