@@ -63,7 +63,7 @@ def proxy(tmp_path):
         for name in routes:
             server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
             server.service = name
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             started.append(server)
         upstreams = {s.service: f"127.0.0.1:{s.server_address[1]}" for s in started}
         port = _free_port()
