@@ -26,12 +26,13 @@ import pulumi_aws as aws
 from components.shared.stateful import stateful_options
 from odyssey.config.machine import LoadBalancerConfig
 from odyssey.domain.iam import access_log_bucket_policy
+from odyssey.domain.routing import NOT_FOUND_BODY, NOT_FOUND_CONTENT_TYPE, NOT_FOUND_STATUS
 
 ACCESS_LOG_PREFIX = "alb"  # ALB 1's prefix; ALB k writes under alb/<its name>/, inside the same expiry rule
 FIXED_404 = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
-        content_type="text/plain", message_body="Not Found", status_code="404"
+        content_type=NOT_FOUND_CONTENT_TYPE, message_body=NOT_FOUND_BODY, status_code=str(NOT_FOUND_STATUS)
     ),
 )
 

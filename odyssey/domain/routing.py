@@ -36,6 +36,10 @@ BAND_SIZE = SLOT_SIZE // 2
 PATH_TIERS = 25
 HOST_TIERS = 2
 WILDCARDS = "*?"
+# The listener's default action, taken by every request no rule matches (and served the same by `odyssey dev`'s proxy).
+NOT_FOUND_STATUS = 404
+NOT_FOUND_CONTENT_TYPE = "text/plain"
+NOT_FOUND_BODY = "Not Found"
 
 
 def literal_prefix(pattern: str) -> str:
@@ -126,3 +130,14 @@ def spread_band(routes: list[Route]) -> dict[str, int]:
     """Offsets spread evenly over the band, in (tier, hashed place, name) order: more specific first."""
     ordered = sorted(routes, key=lambda r: (r.tier, preferred_offset(r.service, tier_size(r.band)), r.service))
     return {r.service: index * BAND_SIZE // len(ordered) for index, r in enumerate(ordered)}
+
+
+def rules_in_order(routes: Iterable[Route]) -> list[tuple[int, Route]]:
+    """The routes as the listener evaluates them, first match wins: (offset in the stack's slot, 1-5,000, route).
+
+    The order inside a slot does not depend on which slot the stack has, so a
+    stack's local proxy can keep it without knowing its slot.
+    """
+    routes = list(routes)
+    offsets = allocate_priorities(1, routes)  # slot 1 starts at priority 1: its priorities are the offsets
+    return sorted(((offsets[r.service], r) for r in routes), key=lambda item: item[0])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -15,8 +17,10 @@ from rich.tree import Tree
 from odyssey.config.base import ConfigError
 from odyssey.config.stack import NAMESPACE
 from odyssey.domain.invariants import AWS_LIFETIME_MIN_SECONDS, CYCLE_AUDIT_GRACE_SECONDS
+from odyssey.domain.local_proxy import DEFAULT_HOST_SUFFIX, host_suffix_problem
 from odyssey.domain.naming import ecs_service_name
 from odyssey.domain.placement import PlacementError
+from odyssey.ops.offline.dev import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from odyssey.ops.live.aws_ops import Expected
@@ -318,6 +322,119 @@ def plan_diff(
         raise typer.Exit(EXIT_FAILED)
 
 
+EXIT_NO_ENGINE = 5  # `odyssey dev --up`: the files are written, but no Compose engine is here to start them
+
+
+@app.command()
+def dev(
+    stack: Annotated[str, typer.Argument(help="Stack to run locally: reads Pulumi.<stack>.yaml.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", help="The Compose file to write. Default: compose.<stack>.yaml "
+                                                      "in the project directory; the proxy's rules go beside it.")
+    ] = None,
+    env_file: Annotated[
+        Optional[Path], typer.Option("--env-file", help="The git-ignored file of the stack's secrets, KEY=value. "
+                                                        "Default: .env.<stack> in the project directory.")
+    ] = None,
+    project_dir: Annotated[
+        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
+    ] = Path("."),
+    host_suffix: Annotated[
+        str, typer.Option("--host-suffix", help="A configured host H is served locally as H.<suffix>.")
+    ] = DEFAULT_HOST_SUFFIX,
+    port: Annotated[
+        int, typer.Option("--port", help="The proxy's port on 127.0.0.1.", min=1, max=65535)
+    ] = DEFAULT_PORT,
+    init_secrets: Annotated[
+        bool, typer.Option("--init-secrets", help="Add every secret's key the env file lacks, empty, and stop.")
+    ] = False,
+    run: Annotated[
+        Optional[str], typer.Option("--run", help="Print the command that runs this schedule once (with --up: "
+                                                  "run it).")
+    ] = None,
+    start: Annotated[
+        bool, typer.Option("--up", help="Then run `docker compose up -d` (or `podman compose`).")
+    ] = False,
+) -> None:
+    """Write a Compose file that runs STACK's application stack on one Docker machine, from the same stack file.
+
+    Every service runs the container the stack deploys (image, command,
+    environment, limits, health check, desired count as replicas); one nginx
+    proxy routes the shared ALB's rules of the stack in the same order, each
+    configured host H as H.localhost on 127.0.0.1:PORT, with the listener's
+    404 for the rest; every service with discovery answers as
+    <service>.<namespace>; secrets come from the env file, by key.
+    Exit codes: 0 written (and started); 1 the Compose engine failed, or a
+    container definition has no Compose equivalent yet; 2 invalid stack
+    configuration or option, a secret missing from the env file, an unknown
+    schedule; 5 --up without `docker compose` or `podman compose`.
+    """
+    from odyssey.ops.offline.dev import (
+        DevError,
+        compose_command,
+        dev_files,
+        env_template,
+        find_engine,
+        load_config,
+        missing_secrets,
+        proxy_file_for,
+        run_command,
+        secret_uses,
+        write_dev_files,
+    )
+    from odyssey.ops.offline.plan import PlanError
+
+    compose_path = output or project_dir / f"compose.{stack}.yaml"
+    env_path = env_file or project_dir / f".env.{stack}"
+    try:
+        config, names = load_config(project_dir, stack)
+        uses = secret_uses(config)
+    except ConfigError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    except PlanError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    if init_secrets:
+        text, added = env_template(env_path, uses, stack)
+        env_path.write_text(text)
+        console.print(f"{env_path}: {len(added)} key(s) added ({', '.join(added) or 'none missing'}); set their "
+                      f"values, then: odyssey dev {stack} --up", highlight=False, soft_wrap=True)
+        return
+    missing = missing_secrets(env_path, uses)
+    if missing:
+        for line in missing:
+            errors.print(f"[bold red]{stack}:[/] secret {line}", highlight=False)
+        errors.print(f"`odyssey dev {stack} --init-secrets` adds the missing keys to {env_path}.", highlight=False)
+        raise typer.Exit(EXIT_CONFIG)
+    problem = host_suffix_problem(host_suffix)
+    if problem:
+        raise _fail(stack, f"--host-suffix: {problem}", EXIT_CONFIG)
+    try:
+        steps = run_command(list(config.schedules), run) if run is not None else ["up", "-d"]
+    except DevError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    try:
+        files = dev_files(config, names, env_path.name, f"./{proxy_file_for(compose_path).name}", host_suffix, port)
+    except ValueError as error:  # a container definition this version cannot translate: Odyssey's gap, not the config's
+        raise _fail(stack, f"cannot write the Compose file: {error}", EXIT_FAILED) from None
+    proxy_path = write_dev_files(files, compose_path, stack)
+    console.print(f"wrote {compose_path} and {proxy_path}", highlight=False, soft_wrap=True)
+    for offset, service, hosts, paths in files.routes:
+        urls = ", ".join(f"http://{h}:{port}{p}" for h in hosts for p in (paths or ["/"]))
+        console.print(f"  {offset:>5} {service}: {urls}", highlight=False, soft_wrap=True, markup=False)
+    engine = find_engine() if start else None
+    command = compose_command(engine or ("docker", "compose"), compose_path, env_path, *steps)
+    if not start:
+        console.print(shlex.join(command), highlight=False, soft_wrap=True, markup=False)
+        return
+    if engine is None:
+        errors.print(f"{stack}: the files are written, but neither `docker compose` nor `podman compose` answers "
+                     f"here; install one (Docker with its Compose plugin), or run on a Docker machine: "
+                     f"{shlex.join(command)}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_NO_ENGINE)
+    if subprocess.run(command).returncode != 0:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def main() -> None:
     app(prog_name="odyssey")
 
@@ -589,8 +706,6 @@ def shell(
     outputs_file: OutputsOption = None,
 ) -> None:
     """Open a shell on an instance (SSM Session Manager) or in a running container (ECS Exec). No SSH, no jump host."""
-    import shlex
-
     from odyssey.ops.live.aws_ops import OpsError, clients, shell_command
 
     outputs = _stack_outputs(stack, outputs_file)

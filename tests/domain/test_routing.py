@@ -10,6 +10,7 @@ from odyssey.domain.routing import (
     allocate_priorities,
     literal_prefix,
     preferred_offset,
+    rules_in_order,
     slot_range,
     tier_size,
 )
@@ -146,3 +147,11 @@ def test_slots_outside_the_listener_are_refused(slot):
 def test_duplicate_services_are_refused():
     with pytest.raises(ValueError, match="only one route"):
         allocate_priorities(1, [Route("web", ("a",)), Route("web", ("b",))])
+
+
+@given(st.integers(min_value=1, max_value=SLOTS), route_sets)
+def test_rules_in_order_is_the_listeners_order_in_any_slot(slot, routes):
+    ordered = rules_in_order(routes)
+    priorities = allocate_priorities(slot, routes)
+    assert [r.service for _, r in ordered] == sorted(priorities, key=priorities.get)
+    assert [offset for offset, _ in ordered] == sorted(p - slot_range(slot).start + 1 for p in priorities.values())
