@@ -357,7 +357,7 @@ def count_line(key: str, label: str, records: Sequence[Mapping[str, Any]], unit:
 def alarm_metrics(alarm_inputs: Mapping[str, Any]) -> int:
     """Metrics an alarm is billed for: one, or each metric its metric-math queries list."""
     queries = alarm_inputs.get("metricQueries") or ()
-    return sum(1 for q in queries if q.get("metric")) if queries else 1
+    return sum(1 for q in queries if q.get("metric") is not None) if queries else 1
 
 
 def alarm_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume: Assumptions) -> list[CostLine]:
