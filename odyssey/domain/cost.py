@@ -41,9 +41,10 @@ class Price:
     usage_type: str | None
     page: str
     seen_in: str
+    tier: str | None = None  # the tier of a tiered price this is (the first, what a stack this size pays)
 
     def to_json(self) -> dict[str, Any]:
-        return {"usd": self.usd, "unit": self.unit, "serviceCode": self.service_code,
+        return {"usd": self.usd, "unit": self.unit, "tier": self.tier, "serviceCode": self.service_code,
                 "usageType": self.usage_type, "page": self.page, "seenIn": self.seen_in}
 
 
@@ -68,7 +69,7 @@ def price_tables(document: Mapping[str, Any]) -> dict[str, PriceTable]:
     for region, body in (document.get("regions") or {}).items():
         try:
             prices = {key: Price(key, float(p["usd"]), p["unit"], p["serviceCode"], p.get("usageType"), p["page"],
-                                 p["seenIn"]) for key, p in body["prices"].items()}
+                                 p["seenIn"], p.get("tier")) for key, p in body["prices"].items()}
             tables[region] = PriceTable(region, body["date"], prices, dict(body.get("notFound") or {}))
         except (KeyError, TypeError, ValueError) as error:
             raise PriceTableError(f"prices for {region}: malformed ({type(error).__name__}: {error})") from None

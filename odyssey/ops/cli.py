@@ -475,7 +475,8 @@ def render_cost(document: dict[str, Any], cluster) -> None:
                   else f"{quantity['min']:,.4g}-{quantity['max']:,.4g}")
         monthly = ("unpriced" if line["unpriced"]
                    else money_range(line["monthly"]["min"], line["monthly"]["max"]))
-        price = "-" if line["unitPrice"] is None else f"${line['unitPrice']:g}/{line['unit'].rstrip('s')}"
+        unit = document["priceTable"]["prices"].get(line["priceKey"], {}).get("unit", line["unit"])
+        price = "-" if line["unitPrice"] is None else f"${line['unitPrice']:g}/{unit}"
         table.add_row(line["label"], "cluster" if line["scope"] == "cluster" else "stack",
                       f"{amount} {line['unit']}", price, monthly)
     console.print(table)

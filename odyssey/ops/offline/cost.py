@@ -31,7 +31,8 @@ from odyssey.domain.tenancy import tenancy_from_output
 from odyssey.ops.offline.cluster import ClusterView, owner_outputs_of
 from odyssey.ops.offline.plan import Plan
 
-ALB_LINE_KEYS = ("albHours", "albLcus", "albPublicIpv4", "s3Storage")
+# What one ALB costs in the shared design, the same parts the counterfactual prices for each ALB it would add.
+ALB_LINE_KEYS = ("albHours", "albLcus", "albPublicIpv4")
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 
