@@ -282,7 +282,7 @@ def instance_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable) -
             ebs = mapping.get("ebs") or {}
             size, volume_type = _number(ebs.get("volumeSize")), ebs.get("volumeType") or "gp2"
             lines.append(_line(
-                "ebsRootVolumes", f"EBS {volume_type} root volumes ({size:g} GiB each)", (low * size, high * size),
+                "ebsRootVolumes", f"EBS {volume_type} root volumes ({size:g} GiB)", (low * size, high * size),
                 "GB", f"ebs.{volume_type}.gbMonth", prices, 1,
                 f"instances x {size:g} GB x {volume_type} GB-month price", [group["name"]]))
     return lines
@@ -311,10 +311,10 @@ def nat_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume
         lines += [
             _line("natGatewayHours", "NAT gateways", count, "gateways", "vpc.natGateway.hour", prices,
                   HOURS_PER_MONTH, f"gateways x hourly price x {HOURS_PER_MONTH} h", names),
-            _line("natGatewayData", f"NAT data processed (assumed {assume.nat_gb_per_gateway_month:g} GB/gateway)",
+            _line("natGatewayData", f"NAT data (assumed {assume.nat_gb_per_gateway_month:g} GB/gateway)",
                   count * assume.nat_gb_per_gateway_month, "GB", "vpc.natGateway.gb", prices, 1,
                   "gateways x assumed GB x per-GB price", names),
-            _line("natPublicIpv4", "NAT gateways' public IPv4 addresses", count, "addresses",
+            _line("natPublicIpv4", "NAT public IPv4 (one per gateway)", count, "addresses",
                   "vpc.publicIpv4.hour", prices, HOURS_PER_MONTH, f"one address per gateway x hourly price x "
                   f"{HOURS_PER_MONTH} h", names),
         ]
@@ -341,7 +341,7 @@ def alb_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume
               f"ALBs x assumed LCUs x LCU-hour price x {HOURS_PER_MONTH} h", names),
     ]
     if addresses:
-        lines.append(_line("albPublicIpv4", "ALBs' public IPv4 addresses (one per zone)", addresses, "addresses",
+        lines.append(_line("albPublicIpv4", "ALB public IPv4 (one per zone)", addresses, "addresses",
                            "vpc.publicIpv4.hour", prices, HOURS_PER_MONTH,
                            f"subnets of internet-facing ALBs x hourly price x {HOURS_PER_MONTH} h", names))
     return lines
@@ -372,7 +372,7 @@ def alarm_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assu
                + assume.alarms_per_target_tracking_policy * (len(tracking) + len(managed)))
     if not metrics:
         return []
-    return [_line("alarms", "CloudWatch alarms (metrics they watch)", metrics, "alarm metrics",
+    return [_line("alarms", "CloudWatch alarm metrics", metrics, "alarm metrics",
                   "cloudwatch.alarm.metricMonth", prices, 1,
                   f"metrics of {len(alarms)} alarms + {assume.alarms_per_target_tracking_policy} per target-tracking "
                   f"policy ({len(tracking)}) and managed-scaling capacity provider ({len(managed)}) x price",
@@ -401,7 +401,7 @@ def insights_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, a
                    f"{assume.insights_metrics_per_service} x services ({len(services)}) x custom-metric price", names)]
     if services:
         gb = len(services) * assume.insights_log_gb_per_service_day * DAYS_PER_MONTH
-        lines.append(_line("containerInsightsLogs", "Container Insights performance log events", gb, "GB",
+        lines.append(_line("containerInsightsLogs", "Container Insights performance logs", gb, "GB",
                            "cloudwatch.logs.ingestGb", prices, 1,
                            f"services x {assume.insights_log_gb_per_service_day:g} GB/day x {DAYS_PER_MONTH:.3g} days"
                            " x ingestion price", names))
@@ -446,7 +446,7 @@ def log_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume
         _line("logIngestion", "CloudWatch Logs ingestion", per_day * DAYS_PER_MONTH, "GB", "cloudwatch.logs.ingestGb",
               prices, 1, f"assumed GB/day of {len(names)} groups x {DAYS_PER_MONTH:.3g} days x ingestion price",
               names),
-        _line("logStorage", "CloudWatch Logs storage (at retention)", stored, "GB", "cloudwatch.logs.storeGbMonth",
+        _line("logStorage", "CloudWatch Logs stored (at retention)", stored, "GB", "cloudwatch.logs.storeGbMonth",
               prices, 1, "assumed GB/day x each group's retention days x GB-month price", names),
     ]
 
@@ -462,7 +462,7 @@ def flow_log_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, a
     names = [f["name"] for f in flows]
     per_day = assume.flow_log_gb_per_day
     return [
-        _line("flowLogDelivery", "VPC flow logs delivered (vended logs)", len(flows) * per_day * DAYS_PER_MONTH, "GB",
+        _line("flowLogDelivery", "VPC flow logs delivered (vended)", len(flows) * per_day * DAYS_PER_MONTH, "GB",
               "cloudwatch.vendedLogs.ingestGb", prices, 1,
               f"flow logs x {per_day:g} GB/day x {DAYS_PER_MONTH:.3g} days x vended-log price", names),
         _line("flowLogStorage", "VPC flow logs stored (at retention)", sum(per_day * days for days in retention),
@@ -496,13 +496,13 @@ def _desired_tasks(service: Mapping[str, Any], resources: Sequence[Mapping[str, 
 
 
 def cloud_map_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable) -> list[CostLine]:
-    lines = count_line("cloudMapNamespaces", "Cloud Map private DNS namespaces (a Route 53 private hosted zone each)",
+    lines = count_line("cloudMapNamespaces", "Cloud Map namespaces (Route 53 private zones)",
                        _of(resources, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"),
                        "hosted zones", "route53.hostedZone.month", prices)
     registered = [s for s in _of(resources, "aws:ecs/service:Service") if _inputs(s).get("serviceRegistries")]
     if registered:
         tasks = sum(_desired_tasks(s, resources) for s in registered)
-        lines.append(_line("cloudMapInstances", "Cloud Map registered instances (tasks at desired count)", tasks,
+        lines.append(_line("cloudMapInstances", "Cloud Map instances (tasks at desired count)", tasks,
                            "instances", "cloudmap.resource.month", prices, 1,
                            "tasks of services with discovery x monthly price", [s["name"] for s in registered]))
     return lines

@@ -199,8 +199,7 @@ def _cost_json(stack: str, cost, error: Optional[str]) -> dict[str, Any]:
 def render_chargeback(cost) -> None:
     from odyssey.domain.cost import CHARGEBACK_FORMULA, money, money_range
 
-    table = Table(title=f"Chargeback of {cost.owner}'s cluster, a month ({cost.prices.region} list prices of "
-                        f"{cost.prices.date}; min-max cluster size)")
+    table = Table(title=f"Chargeback of {cost.owner}'s cluster, USD a month (cluster at min-max size)")
     for column in ("tenant", "compute share", "ALB share", "shared", "own", "total"):
         table.add_column(column, justify="left" if column == "tenant" else "right", no_wrap=True)
     for charge in cost.charges:
@@ -211,9 +210,10 @@ def render_chargeback(cost) -> None:
     console.print(f"split: {CHARGEBACK_FORMULA}", highlight=False, soft_wrap=True, markup=False)
     counterfactual = cost.counterfactuals.get("cluster")
     if counterfactual is not None:
-        console.print(f"one ALB per public service (003/004): {counterfactual.public_services} ALBs, "
-                      f"{money(counterfactual.one_per_service)} a month against {money(counterfactual.shared)} for "
-                      f"the shared pool", highlight=False, soft_wrap=True, markup=False)
+        console.print(f"one ALB per public service (003/004): {counterfactual.public_services} ALBs would cost "
+                      f"{money(counterfactual.one_per_service)} a month; the shared pool costs "
+                      f"{money(counterfactual.shared)} (ALB hours, assumed LCUs, public addresses)",
+                      highlight=False, soft_wrap=True, markup=False)
     for note in cost.notes:
         console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
 
@@ -468,7 +468,7 @@ def render_cost(document: dict[str, Any], cluster) -> None:
     table = Table(title=f"{document['stack']}: a month at {document['hoursPerMonth']} h, {document['region']} "
                         f"list prices of {document['priceTable']['date']} (USD)")
     for column in ("line", "scope", "quantity", "unit price", "monthly"):
-        table.add_column(column, justify="left" if column in ("line", "scope") else "right")
+        table.add_column(column, justify="left" if column in ("line", "scope") else "right", no_wrap=column != "line")
     for line in estimate["lines"]:
         quantity = line["quantity"]
         amount = (f"{quantity['min']:,.4g}" if quantity["min"] == quantity["max"]

@@ -46,7 +46,7 @@ def test_cost_prints_the_lines_shares_and_counterfactual():
     result = runner.invoke(app, ["cost", "stage", "--project-dir", str(ROOT)])
     assert result.exit_code == 0, result.output
     assert "Chargeback of prod's cluster" in result.output
-    assert "one ALB per public service (003/004): 4 ALBs" in result.output
+    assert "one ALB per public service (003/004): 4 ALBs would cost $132.86 a month" in result.output
     assert "stage alone: 2 public services on ALBs of their own" in result.output
     assert "not estimated:" in result.output
 
