@@ -192,6 +192,9 @@ FREE: Mapping[str, str] = {
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "no charge; its logs are priced at the "
                                                                          "log group",
     "aws:opensearch/domainPolicy:DomainPolicy": "no charge",
+    "aws:kms/keyPolicy:KeyPolicy": "no charge; the key is priced",
+    "aws:s3/bucketVersioning:BucketVersioning": "no charge; versions kept are S3 storage",
+    "aws:s3/bucketNotification:BucketNotification": "no charge",
 }
 
 
@@ -353,6 +356,14 @@ def count_line(key: str, label: str, records: Sequence[Mapping[str, Any]], unit:
         return []
     return [_line(key, label, len(records), unit, price_key, prices, 1, f"{unit} x monthly price",
                   [r["name"] for r in records])]
+
+
+def kms_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable) -> list[CostLine]:
+    keys = _of(resources, "aws:kms/key:Key")
+    rotating = sum(1 for k in keys if _inputs(k).get("enableKeyRotation"))
+    return [replace(line, formula=f"keys x monthly price, in their first year ({rotating} rotate yearly: each of "
+                                  "the first two rotations adds the monthly price again)")
+            for line in count_line("kmsKeys", "KMS keys", keys, "keys", "kms.key.month", prices)]
 
 
 def alarm_metrics(alarm_inputs: Mapping[str, Any]) -> int:
@@ -565,7 +576,7 @@ def lines_of(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume:
         *instance_lines(resources, prices),
         *nat_lines(resources, prices, assume),
         *alb_lines(resources, prices, assume),
-        *count_line("kmsKeys", "KMS keys", _of(resources, "aws:kms/key:Key"), "keys", "kms.key.month", prices),
+        *kms_lines(resources, prices),
         *alarm_lines(resources, prices, assume),
         *insights_lines(resources, prices, assume),
         *log_lines(resources, prices, assume),

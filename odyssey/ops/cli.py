@@ -406,7 +406,7 @@ def cost(
     from odyssey.domain.cost import Assumptions, PriceTableError, pinned_prices
     from odyssey.ops.offline.cluster import plan_cluster
     from odyssey.ops.offline.cost import cluster_cost, cost_document, plan_estimate
-    from odyssey.ops.offline.plan import PlanError, _owner_of, read_stack_files
+    from odyssey.ops.offline.plan import PlanError, owner_of, read_stack_files
 
     try:
         files = read_stack_files(project_dir.resolve(), stack)
@@ -426,7 +426,7 @@ def cost(
         prices = pinned_prices(region)
     except PriceTableError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
-    owner_name = _owner_of(files)
+    owner_name = owner_of(files)
     parts = owner_name.split("/") if owner_name else []
     owner = stack if owner_name is None else parts[2] if len(parts) == 3 and parts[1] == files.project else None
     notes: list[str] = []
