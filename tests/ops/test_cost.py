@@ -91,3 +91,18 @@ def test_the_cluster_view_carries_the_chargeback():
     assert "reserved CPU units" in cost["cluster"]["chargeback"]["formula"]
     shown = runner.invoke(app, ["plan", "prod", "--cluster", "--project-dir", str(ROOT), "--skip-policies"])
     assert "Chargeback of prod's cluster" in shown.output
+
+
+def test_a_tenant_without_a_stack_file_is_charged_by_its_quota(tmp_path):
+    from tests.ops.test_cluster import project, roomy
+
+    directory = project(tmp_path, prod=lambda c: roomy(c, qa={"slot": 3, "cpu": 512, "memory": 1024}))
+    result = runner.invoke(app, ["cost", "prod", "--project-dir", str(directory), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    tenants = {t["stack"]: t for t in document["cluster"]["chargeback"]["tenants"]}
+    # quotas 4096/8192, 2048/4096 and 512/1024: qa holds 512 / 6656 of the CPU and 1024 / 13312 of the memory
+    assert tenants["qa"]["computeShare"] == pytest.approx((512 / 6656 + 1024 / 13312) / 2, abs=1e-4)
+    assert tenants["qa"]["own"] is None and tenants["qa"]["albShare"] == 0
+    assert "qa is not planned here: it is charged by its quota, and for no ALB rules or own lines" in \
+        document["notes"]

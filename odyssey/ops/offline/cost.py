@@ -83,13 +83,15 @@ def cluster_cost(view: ClusterView, prices: PriceTable | None = None,
     outputs = owner_outputs_of(owner_plan)
     allotted = outputs.get("tenancies") or {}
     usages = {u.stack: u for u in view.usages}
+    failed = {o.stack for o in view.outcomes if o.plan is None}
     weights, notes = [], []
     for stack in sorted(allotted, key=lambda s: allotted[s].get("slot") or 0):
         tenancy = usages[stack].tenancy if stack in usages and usages[stack].tenancy else \
             tenancy_from_output(stack, allotted[stack])
         rules = {index: used[1] for index, used in usages[stack].load_balancers.items()} if stack in usages else {}
         if stack not in usages:
-            notes.append(f"{stack} is not planned here: it is charged by its quota, and for no ALB rules or own lines")
+            why = "did not plan" if stack in failed else "is not planned here"
+            notes.append(f"{stack} {why}: it is charged by its quota, and for no ALB rules or own lines")
         weights.append(TenantWeight(stack, tenancy.cpu or 0, tenancy.memory or 0, rules))
     shared_lines = [line for line in estimates[view.owner].lines if line.scope == "cluster"]
     pool = max(len(view.load_balancers), 1)
