@@ -118,10 +118,21 @@ def plan(
         line = tenancy_line(result)
         if line:
             console.print(line, highlight=False, soft_wrap=True)
+        _print_cost_line(result)
         if gate is not None:
             render_gate(gate)
     if gate is not None and gate.mandatory:
         raise typer.Exit(EXIT_POLICY)
+
+
+def _print_cost_line(result) -> None:
+    from odyssey.domain.cost import PriceTableError
+    from odyssey.ops.offline.cost import cost_line
+
+    try:
+        console.print(cost_line(result), highlight=False, soft_wrap=True, markup=False)
+    except PriceTableError as error:
+        console.print(f"cost: not estimated: {error}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, organization: str,
@@ -151,7 +162,9 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
 
     view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
                         organization, on_planned=planned)
+    cost, cost_error = _cluster_cost(view)
     document = view.to_json()
+    document["cost"] = _cost_json(owner, cost, cost_error)
     if json_path is not None:
         text = json.dumps(document, indent=2, default=str)
         if to_stdout:
@@ -160,8 +173,53 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
             json_path.write_text(text + "\n")
     if not to_stdout:
         render_cluster(view)
+        if cost is not None:
+            render_chargeback(cost)
+        elif cost_error:
+            console.print(f"cost: not estimated: {cost_error}", highlight=False, soft_wrap=True, markup=False)
     if view.exit_code:
         raise typer.Exit(view.exit_code)
+
+
+def _cluster_cost(view):
+    """The cluster's cost and chargeback, or the reason there is none (no pinned prices for its region)."""
+    from odyssey.domain.cost import PriceTableError
+    from odyssey.ops.offline.cost import cluster_cost
+
+    try:
+        return cluster_cost(view), None
+    except PriceTableError as error:
+        return None, str(error)
+
+
+def _cost_json(stack: str, cost, error: Optional[str]) -> dict[str, Any]:
+    from odyssey.ops.offline.cost import cost_document
+
+    if cost is None:
+        return {"stack": stack, "error": error or "the owning stack did not plan"}
+    return cost_document(stack, cost, None, cost.prices, cost.assumptions, [])
+
+
+def render_chargeback(cost) -> None:
+    from odyssey.domain.cost import CHARGEBACK_FORMULA, money, money_range
+
+    table = Table(title=f"Chargeback of {cost.owner}'s cluster, USD a month (cluster at min-max size)")
+    for column in ("tenant", "compute share", "ALB share", "shared", "own", "total"):
+        table.add_column(column, justify="left" if column == "tenant" else "right", no_wrap=True)
+    for charge in cost.charges:
+        own = money_range(*charge.own) if charge.own is not None else "not planned here"
+        table.add_row(charge.stack, f"{charge.compute_share:.1%}", f"{charge.alb_share:.1%}",
+                      money_range(*charge.shared), own, money_range(*charge.total))
+    console.print(table)
+    console.print(f"split: {CHARGEBACK_FORMULA}", highlight=False, soft_wrap=True, markup=False)
+    counterfactual = cost.counterfactuals.get("cluster")
+    if counterfactual is not None:
+        console.print(f"one ALB per public service (003/004): {counterfactual.public_services} ALBs would cost "
+                      f"{money(counterfactual.one_per_service)} a month; the shared pool costs "
+                      f"{money(counterfactual.shared)} (ALB hours, assumed LCUs, public addresses)",
+                      highlight=False, soft_wrap=True, markup=False)
+    for note in cost.notes:
+        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 def render_cluster(view) -> None:
@@ -433,6 +491,134 @@ def dev(
         raise typer.Exit(EXIT_NO_ENGINE)
     if subprocess.run(command).returncode != 0:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def cost(
+    stack: Annotated[str, typer.Argument(help="Stack to estimate: reads Pulumi.<stack>.yaml.")],
+    json_path: Annotated[
+        Optional[Path], typer.Option("--json", help="Also write the estimate as JSON to this file ('-' for stdout).")
+    ] = None,
+    project_dir: Annotated[
+        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
+    ] = Path("."),
+    organization: Annotated[
+        str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
+    ] = "organization",
+    refresh_prices: Annotated[
+        bool, typer.Option("--refresh-prices", help="First rewrite the stack's region in the pinned price table "
+                                                   "from the AWS Price List API (needs AWS credentials).")
+    ] = False,
+) -> None:
+    """What STACK costs a month, estimated offline from its plan and a pinned price table.
+
+    A line per priced resource class (instances at the group's minimum and
+    maximum size, volumes, NAT, ALBs, keys, alarms, Container Insights, logs,
+    flow logs, WAF, Cloud Map, OpenSearch), each tenant's share of the shared
+    cluster, and what one ALB per public service would cost instead. Traffic
+    is assumed where only traffic can tell, and every assumption is printed.
+    Exit codes: 0 estimated; 1 the program failed; 2 invalid config, no
+    prices for the region, or a failed price refresh.
+    """
+    from odyssey.domain.cost import Assumptions, PriceTableError, pinned_prices
+    from odyssey.ops.offline.cluster import plan_cluster
+    from odyssey.ops.offline.cost import cluster_cost, cost_document, plan_estimate
+    from odyssey.ops.offline.plan import PlanError, owner_of, read_stack_files
+
+    try:
+        files = read_stack_files(project_dir.resolve(), stack)
+    except PlanError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    region = files.region or "us-east-1"
+    if refresh_prices:
+        from odyssey.ops.live.prices import PriceRefreshError, refresh_region
+
+        try:
+            written = refresh_region(region)
+        except PriceRefreshError as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
+        errors.print(f"prices for {region} refreshed from the AWS Price List API: {len(written)} figures",
+                     highlight=False)
+    try:
+        prices = pinned_prices(region)
+    except PriceTableError as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+    owner_name = owner_of(files)
+    parts = owner_name.split("/") if owner_name else []
+    owner = stack if owner_name is None else parts[2] if len(parts) == 3 and parts[1] == files.project else None
+    notes: list[str] = []
+    assume = Assumptions()
+    cluster = single = None
+    if owner is not None:
+        view = plan_cluster(project_dir, owner, lambda name: [], organization)
+        failed = next((o for o in view.outcomes if o.stack in (owner, stack) and o.plan is None), None)
+        if failed is not None:
+            errors.print(f"[bold red]{failed.stack}:[/] {failed.error}", highlight=False)
+            raise typer.Exit(failed.code)
+        cluster = cluster_cost(view, prices, assume)
+        if cluster is not None and stack not in cluster.estimates:
+            notes.append(f"{stack} is not a tenant {owner} registers: planned on its own")
+            cluster = None
+    if cluster is None:
+        from odyssey.ops.offline.plan import run_plan
+
+        try:
+            single = plan_estimate(run_plan(project_dir, stack, organization=organization), prices, assume)
+        except (ConfigError, PlanError, PlacementError) as error:
+            raise _fail(stack, error, EXIT_CONFIG) from None
+        if owner_name is not None:
+            notes.append(f"its share of {owner_name}'s cluster is not included: that cluster is not planned here")
+    document = cost_document(stack, cluster, single, prices, assume, notes)
+    if json_path is not None:
+        text = json.dumps(document, indent=2)
+        if str(json_path) == "-":
+            print(text)
+            return
+        json_path.write_text(text + "\n")
+    render_cost(document, cluster)
+
+
+def render_cost(document: dict[str, Any], cluster) -> None:
+    from odyssey.domain.cost import money, money_range
+
+    estimate = document["estimate"]
+    table = Table(title=f"{document['stack']}: a month at {document['hoursPerMonth']} h, {document['region']} "
+                        f"list prices of {document['priceTable']['date']} (USD)")
+    for column in ("line", "scope", "quantity", "unit price", "monthly"):
+        table.add_column(column, justify="left" if column in ("line", "scope") else "right", no_wrap=column != "line")
+    for line in estimate["lines"]:
+        quantity = line["quantity"]
+        amount = (f"{quantity['min']:,.4g}" if quantity["min"] == quantity["max"]
+                  else f"{quantity['min']:,.4g}-{quantity['max']:,.4g}")
+        monthly = ("unpriced" if line["unpriced"]
+                   else money_range(line["monthly"]["min"], line["monthly"]["max"]))
+        unit = document["priceTable"]["prices"].get(line["priceKey"], {}).get("unit", line["unit"])
+        price = "-" if line["unitPrice"] is None else f"${line['unitPrice']:g}/{unit}"
+        table.add_row(line["label"], "cluster" if line["scope"] == "cluster" else "stack",
+                      f"{amount} {line['unit']}", price, monthly)
+    console.print(table)
+    total = estimate["total"]
+    console.print(f"[bold]{document['stack']}[/]: {money_range(total['min'], total['max'])} a month "
+                  "(min-max: the cluster's instances at the group's minimum and maximum size)", highlight=False)
+    for line in estimate["lines"]:
+        if line["unpriced"]:
+            console.print(f"[yellow]unpriced:[/] {line['label']}: {line['unpriced']}", highlight=False)
+    if cluster is not None:
+        render_chargeback(cluster)
+        mine = cluster.counterfactuals.get(document["stack"])
+        if mine is not None and document["stack"] != cluster.owner:
+            console.print(f"{document['stack']} alone: {mine.public_services} public services on ALBs of their own "
+                          f"would cost {money(mine.one_per_service)} a month; its share of the shared pool is "
+                          f"{money(mine.shared)}", highlight=False, soft_wrap=True, markup=False)
+    for assumption in document["assumptions"]:
+        console.print(f"[cyan]assumed:[/] {assumption}", highlight=False, soft_wrap=True)
+    console.print("[cyan]not estimated:[/] " + "; ".join(document["notEstimated"]), highlight=False, soft_wrap=True)
+    for note in document["notes"]:
+        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
+    free = ", ".join(f"{entry['type'].split(':')[-1]} x{entry['count']}" for entry in estimate["unpricedTypes"])
+    if free:
+        console.print(f"[dim]no line (free, or request-priced and not estimated): {free}[/]", highlight=False,
+                      soft_wrap=True)
 
 
 def main() -> None:

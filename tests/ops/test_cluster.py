@@ -95,7 +95,8 @@ def test_the_table_shows_each_tenant_and_the_not_planned_one(tmp_path):
     result = runner.invoke(app, ["plan", "prod", "--cluster", "--project-dir", str(
         project(tmp_path, prod=lambda c: roomy(c, qa=3)))])
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("│")]
+    tenancy = result.output.split("Chargeback of")[0]  # the chargeback table follows, one row per tenant too
+    lines = [line for line in tenancy.splitlines() if line.startswith("│")]
     rows = {line.split("│")[1].strip(): line for line in lines if line.split("│")[1].strip()}  # a row's first line
     assert set(rows) == {"prod", "stage", "qa"}
     assert "2/20" in rows["stage"] and "1280/2048" in rows["stage"]

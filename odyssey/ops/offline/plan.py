@@ -208,7 +208,8 @@ def _existing_vpc_id(files: StackFiles) -> str | None:
         return None  # the program reports the malformed config
 
 
-def _owner_of(files: StackFiles) -> str | None:
+def owner_of(files: StackFiles) -> str | None:
+    """The fully qualified stack (org/project/stack) whose cluster ``files``' stack runs on; None: it owns one."""
     value = files.config.get(f"{NAMESPACE}:clusterStack")
     if value is None:
         return None
@@ -237,7 +238,7 @@ def run_plan(
     project_dir = project_dir.resolve()
     files = files or read_stack_files(project_dir, stack)
     stack_outputs: dict[str, dict[str, Any]] = {}
-    owner = _owner_of(files)
+    owner = owner_of(files)
     if owner is not None and references and owner in references:
         stack_outputs[owner] = references[owner]
     elif owner is not None:

@@ -1,0 +1,114 @@
+"""Reading the AWS Price List: which product each pinned price comes from, and its on-demand figure.
+
+The Price List API (``pricing.get_products``) and the bulk offer files give a
+product as ``{"product": {"sku", "productFamily", "attributes": {...}},
+"terms": {"OnDemand": {"<sku>.<offerTermCode>": {"effectiveDate",
+"priceDimensions": {"<rateCode>": {"unit", "beginRange", "pricePerUnit":
+{"USD": "..."}, "description"}}}}}}``. These functions are pure: the call
+that fetches the products is ``odyssey.ops.live.prices``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Query:
+    """How to find one price: server-side filters, then the product family, usage type and unit it must have."""
+
+    key: str
+    service_code: str
+    filters: Mapping[str, str]  # TERM_MATCH filters sent to get_products (regionCode is added)
+    usage_suffix: str  # usage types carry a region prefix outside us-east-1 ("EUW1-NatGateway-Hours")
+    product_family: str | None = None
+    unit: str | None = None
+    page: str = ""
+
+    def request(self, region: str) -> dict[str, Any]:
+        filters = {"regionCode": region, **self.filters}
+        if self.product_family:
+            filters["productFamily"] = self.product_family
+        return {"ServiceCode": self.service_code,
+                "Filters": [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()]}
+
+
+def queries(instance_types: Iterable[str]) -> list[Query]:
+    """The prices ``--refresh-prices`` reads: the instance types asked for and the fixed set below."""
+    ec2 = "https://aws.amazon.com/ec2/pricing/on-demand/"
+    vpc = "https://aws.amazon.com/vpc/pricing/"
+    elb = "https://aws.amazon.com/elasticloadbalancing/pricing/"
+    return [
+        *(Query(f"ec2.instance.{kind}", "AmazonEC2",
+                {"instanceType": kind, "operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
+                 "capacitystatus": "Used"}, f"BoxUsage:{kind}", "Compute Instance", "Hrs", ec2)
+          for kind in sorted(set(instance_types))),
+        Query("ebs.gp3.gbMonth", "AmazonEC2", {"volumeApiName": "gp3"}, "EBS:VolumeUsage.gp3", "Storage", "GB-Mo",
+              "https://aws.amazon.com/ebs/pricing/"),
+        Query("vpc.natGateway.hour", "AmazonEC2", {}, "NatGateway-Hours", "NAT Gateway", "Hrs", vpc),
+        Query("vpc.natGateway.gb", "AmazonEC2", {}, "NatGateway-Bytes", "NAT Gateway", "GB", vpc),
+        Query("vpc.publicIpv4.hour", "AmazonVPC", {}, "PublicIPv4:InUseAddress", None, "Hrs", vpc),
+        Query("elb.alb.hour", "AWSELB", {}, "LoadBalancerUsage", "Load Balancer-Application", "Hrs", elb),
+        Query("elb.alb.lcuHour", "AWSELB", {}, "LCUUsage", "Load Balancer-Application", "LCU-Hrs", elb),
+        Query("kms.key.month", "awskms", {}, "KMS-Keys", None, None, "https://aws.amazon.com/kms/pricing/"),
+        Query("cloudmap.resource.month", "AWSCloudMap", {}, "Cloud-Map-Resources", None, None,
+              "https://aws.amazon.com/cloud-map/pricing/"),
+    ]
+
+
+@dataclass(frozen=True)
+class Figure:
+    usd: float
+    unit: str
+    sku: str
+    usage_type: str
+    effective: str
+    description: str
+
+
+def on_demand(product: Mapping[str, Any] | str) -> list[Figure]:
+    """The on-demand price dimensions of one Price List product (a dict, or the JSON string the API returns)."""
+    if isinstance(product, str):
+        product = json.loads(product)
+    body = product.get("product") or {}
+    attributes = body.get("attributes") or {}
+    figures = []
+    for term in ((product.get("terms") or {}).get("OnDemand") or {}).values():
+        for dimension in (term.get("priceDimensions") or {}).values():
+            usd = (dimension.get("pricePerUnit") or {}).get("USD")
+            if usd is None or str(dimension.get("beginRange", "0")) not in ("0", "0.0"):
+                continue  # a later tier of a tiered price: the first tier is what a small stack pays
+            figures.append(Figure(float(usd), dimension.get("unit") or "", body.get("sku") or "",
+                                  attributes.get("usagetype") or "", (term.get("effectiveDate") or "")[:10],
+                                  dimension.get("description") or ""))
+    return figures
+
+
+def pick(query: Query, products: Iterable[Mapping[str, Any] | str]) -> Figure | None:
+    """The one figure ``query`` asks for among ``products``: its family, usage type and unit, priced above zero."""
+    found = []
+    for product in products:
+        parsed = json.loads(product) if isinstance(product, str) else product
+        family = (parsed.get("product") or {}).get("productFamily")
+        if query.product_family and family != query.product_family:
+            continue
+        for figure in on_demand(parsed):
+            usage = figure.usage_type
+            if usage != query.usage_suffix and not usage.endswith(f"-{query.usage_suffix}"):
+                continue
+            if (query.unit and figure.unit != query.unit) or figure.usd <= 0:
+                continue
+            found.append(figure)
+    # Several SKUs can match (e.g. a usage type sold under two operations): the lowest list price is on-demand's.
+    return min(found, key=lambda f: f.usd) if found else None
+
+
+def price_entry(query: Query, figure: Figure, read_on: str) -> dict[str, Any]:
+    """A ``prices.json`` entry for ``figure``."""
+    return {"usd": figure.usd, "unit": figure.unit, "serviceCode": query.service_code, "usageType": figure.usage_type,
+            "page": query.page,
+            "seenIn": f"AWS Price List API get_products on {read_on}: SKU {figure.sku}, effective {figure.effective}, "
+                      f"\"{figure.description}\""}
