@@ -20,8 +20,6 @@ size: the smallest type AWS recommends for that many instances.
 
 from __future__ import annotations
 
-import re
-
 SEARCH_SUFFIX = ".search"
 # Zone awareness over three zones: one replica of each shard survives a zone's loss (Security Hub Opensearch.6).
 ZONES = 3
@@ -89,11 +87,6 @@ MASTER_TYPES_BY_INSTANCES = (
     (125, "r6g.2xlarge.search"),
     (200, "r6g.4xlarge.search"),
 )
-
-# Domain names: 3-28 characters, lowercase letters, digits and hyphens, starting with a letter
-# ("Creating and managing Amazon OpenSearch Service domains").
-DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
-
 
 def engine_version_problem(version: str) -> str | None:
     if version in ENGINE_VERSIONS:

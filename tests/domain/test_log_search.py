@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import botocore.session
 import pytest
@@ -24,6 +25,7 @@ from odyssey.domain.log_search import (
     subscription_filter_name,
     volume_problem,
 )
+from odyssey.domain.naming import StackNames
 
 
 def test_engine_versions():
@@ -208,3 +210,25 @@ def test_tls_only_bucket_policy():
     assert json.loads(iam.tls_only_bucket_policy(BUCKET))["Statement"] == [{
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [BUCKET, f"{BUCKET}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+
+
+# ---------------------------------------------------------------- names
+
+DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")  # "Creating and managing Amazon OpenSearch Service domains"
+FIREHOSE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")  # botocore: DeliveryStreamName
+
+
+def test_log_search_names_of_prod():
+    names = StackNames("odyssey", "prod")
+    assert (names.log_search_domain, names.log_search_stream) == ("odyssey-prod-logs", "odyssey-prod-log-search")
+    assert (names.log_search_audit_log_group, names.log_search_error_log_group) == (
+        "/odyssey/prod/search-audit", "/odyssey/prod/search-errors")
+    assert names.log_search_log_policy_name == "odyssey-prod-search-logs"
+
+
+@given(st.text(alphabet="abcXYZ019_.-", min_size=1, max_size=100), st.text(alphabet="abcXYZ019_.-", min_size=1,
+                                                                            max_size=100))
+def test_log_search_names_are_valid_for_any_project_and_stack(project, stack):
+    names = StackNames(project, stack)
+    assert DOMAIN_NAME.match(names.log_search_domain), names.log_search_domain
+    assert FIREHOSE_NAME.match(names.log_search_stream), names.log_search_stream
