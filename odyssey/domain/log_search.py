@@ -102,7 +102,7 @@ def instance_type_problem(instance_type: str) -> str | None:
         hint = (f"; did you mean {instance_type + SEARCH_SUFFIX!r}?"
                 if instance_type + SEARCH_SUFFIX in VOLUME_LIMITS_GIB else "")
         return (f"{instance_type!r} is not an OpenSearch Service instance type: they end in '{SEARCH_SUFFIX}' "
-                f"(such as 'r7g.large.search'){hint}")
+                f"(such as 'r6g.large.search'){hint}")
     families = sorted({t.split(".", 1)[0] for t in INSTANCE_TYPES})
     return (f"{instance_type!r} is not a current-generation OpenSearch Service type with gp3 EBS storage that "
             f"Odyssey supports (families {', '.join(families)}; no burstable or instance-storage types)")
