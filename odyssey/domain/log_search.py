@@ -153,9 +153,3 @@ def domain_subnets(private_subnet_ids: list[str], subnet_zones: dict[str, str] |
 def subscription_filter_name(cluster_name: str) -> str:
     """The subscription filter a log group gets for the cluster's log search (a log group takes two filters)."""
     return f"{cluster_name}-log-search"
-
-
-def subscribed_log_groups(app_log_group: str, event_log_group: str, host_log_group: str | None = None) -> list[str]:
-    """The log groups of one application stack shipped to log search: its containers' and its ECS events'; on
-    the owner also the hosts' (the host daemons')."""
-    return [app_log_group, event_log_group, *([host_log_group] if host_log_group else [])]

@@ -21,7 +21,6 @@ from odyssey.domain.log_search import (
     domain_subnets,
     engine_version_problem,
     instance_type_problem,
-    subscribed_log_groups,
     subscription_filter_name,
     volume_problem,
 )
@@ -141,9 +140,6 @@ def test_domain_subnets_need_three_zones():
 
 def test_names():
     assert subscription_filter_name("odyssey-prod") == "odyssey-prod-log-search"
-    assert subscribed_log_groups("/o/s/app", "/aws/events/o/s/ecs") == ["/o/s/app", "/aws/events/o/s/ecs"]
-    assert subscribed_log_groups("/o/p/app", "/aws/events/o/p/ecs", "/o/p/hosts") == [
-        "/o/p/app", "/aws/events/o/p/ecs", "/o/p/hosts"]
 
 
 # ---------------------------------------------------------------- IAM documents
