@@ -188,3 +188,10 @@ def test_an_existing_vpc_puts_the_domain_in_one_subnet_per_zone():
     plan = plan_config(config, stack="prod", on_monitor=existing)
     assert one(plan, DOMAIN)["inputs"]["vpcOptions"]["subnetIds"] == [
         "subnet-0000000a", "subnet-0000000c", "subnet-0000000d"]
+
+
+def test_a_tenant_of_an_owner_deployed_before_log_search_subscribes_nothing(prod):
+    older = {name: value for name, value in prod.outputs.items() if not name.startswith("logSearch")}
+    plan = plan_config(without_log_search(committed("stage")), stack="stage",
+                       on_monitor=lambda m: m.mocks.stack_outputs.update({OWNER: older}))
+    assert of_type(plan, FILTER) == [] and plan.outputs["logSearchStreamArn"] is None
