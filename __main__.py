@@ -1,7 +1,8 @@
 """Odyssey: the machine layer and the application stacks on it. Read top to bottom, this is the architecture.
 
 A stack either owns a shared ECS cluster (network, its ingress pool of shared
-load balancers, cluster, and DNS alias records when it has a hosted zone) or
+load balancers, cluster, DNS alias records when it has a hosted zone, and log
+search when ``odyssey:logSearch`` is set) or
 runs on one another stack owns (``odyssey:clusterStack``). Either way it
 exports the machine-layer outputs, and deploys its application stack
 (services, scheduled tasks, event stream) onto that cluster.
@@ -15,6 +16,7 @@ from components.machine.cluster import SharedCluster, SharedClusterArgs
 from components.machine.cluster_reference import read_owner
 from components.machine.dns import IngressDns, IngressDnsArgs
 from components.machine.load_balancer import SharedLoadBalancerArgs, ingress_pool
+from components.machine.log_search import LogSearch, LogSearchArgs
 from components.machine.network import Network, NetworkArgs, resolve_placement
 from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems, owner_pool, tenant_problems
@@ -53,12 +55,19 @@ if config.owns_cluster:
         exec_log_group_name=names.exec_log_group, host_log_group_name=names.host_log_group,
         log_retention_days=retention, protect_logs=protect, instance_tags=tags,
     ), opts)
+    search = config.log_search and LogSearch("log-search", LogSearchArgs(
+        config=config.log_search, names=names, region=config.region, vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids, private_subnet_zones=placement.private_subnet_zones,
+        cluster_name=cluster.cluster_name, host_log_group_name=cluster.host_log_group_name,
+        log_retention_days=retention, protect=protect,
+    ), opts)
     machine = MachineLayerOutputs.of_owner(
         config.region, names.qualified(pulumi.get_organization()), network, ingresses, cluster,
         instance_type=config.cluster_config.instance_type,
         tenancies=pool.outputs(),
         min_size=config.cluster_config.min_size,
-        max_instance_lifetime_seconds=config.cluster_config.max_instance_lifetime_seconds)
+        max_instance_lifetime_seconds=config.cluster_config.max_instance_lifetime_seconds,
+        log_search=search)
     if config.load_balancer_config.hosted_zone_id:
         IngressDns("dns", IngressDnsArgs(config.load_balancer_config.hosted_zone_id, machine), opts)
 else:

@@ -32,6 +32,11 @@ class MachineLayerOutputs:
     settings, which ``odyssey status`` and ``cycle-audit`` check the live
     cluster against (with ``availability_zones``); they are None on a stack
     whose owner was deployed before it exported them.
+    ``log_search_*`` are the owner's log search (``odyssey:logSearch``): the
+    Firehose stream and the role CloudWatch Logs assumes to put records on it,
+    which every application stack's subscription filters name, and, for people,
+    the domain's endpoint and its Dashboards URL. All None when the owner has no
+    log search (or predates it); then no stack subscribes its log groups.
     """
 
     region: pulumi.Input[str]
@@ -60,12 +65,17 @@ class MachineLayerOutputs:
     max_instance_lifetime_seconds: int | None
     tenancies: dict[str, dict[str, Any]]
     load_balancers: list[dict[str, pulumi.Input[str | None]]]
+    log_search_stream_arn: pulumi.Input[str | None] = None
+    log_search_role_arn: pulumi.Input[str | None] = None
+    log_search_endpoint: pulumi.Input[str | None] = None
+    log_search_dashboards_url: pulumi.Input[str | None] = None
 
     @classmethod
     def of_owner(cls, region: str, stack: str, network: Any, ingresses: list[Any], cluster: Any, instance_type: str,
                  tenancies: dict[str, dict[str, Any]], min_size: int,
-                 max_instance_lifetime_seconds: int) -> MachineLayerOutputs:
-        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings."""
+                 max_instance_lifetime_seconds: int, log_search: Any | None = None) -> MachineLayerOutputs:
+        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings
+        and LogSearch (None without one)."""
         ingress = ingresses[0]
         return cls(
             region=region,
@@ -94,7 +104,15 @@ class MachineLayerOutputs:
             max_instance_lifetime_seconds=max_instance_lifetime_seconds,
             tenancies=tenancies,
             load_balancers=[load_balancer_outputs(i) for i in ingresses],
+            log_search_stream_arn=log_search.stream_arn if log_search else None,
+            log_search_role_arn=log_search.subscription_role_arn if log_search else None,
+            log_search_endpoint=log_search.endpoint if log_search else None,
+            log_search_dashboards_url=log_search.dashboards_url if log_search else None,
         )
+
+    @property
+    def has_log_search(self) -> bool:
+        return self.log_search_stream_arn is not None
 
     def tenancy(self, stack: str) -> dict[str, Any] | None:
         return self.tenancies.get(stack)

@@ -5,7 +5,8 @@ Registrator; services register SRV records because bridge-mode tasks get
 dynamic host ports), a log group, an encrypted SNS topic for operational
 events, a task execution role that may read only this stack's secrets, a
 dead-letter queue for scheduled tasks; then the stack's services, scheduled
-tasks and ECS event stream as children.
+tasks and ECS event stream as children. When the cluster's owner has log
+search, the stack's log groups (containers', ECS events') are subscribed to it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from components.app.scheduled_task import ScheduledTask, ScheduledTaskArgs
 from components.app.service import Service, ServiceArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
 from components.shared.log_group import LogGroupArgs, log_group
+from components.shared.log_subscription import LogSearchTarget, subscribe
 from components.shared.stateful import stateful_options
 from odyssey.config.checks import public_routes, task_shapes
 from odyssey.config.stack import StackConfig
@@ -141,11 +143,17 @@ class AppStack(pulumi.ComponentResource):
                 ScheduledTaskArgs(schedule_name, schedule, shared, services[schedule.service]),
                 opts=child,
             )
-        EventStream(
+        events = EventStream(
             f"{name}-event-stream",
             EventStreamArgs(shared, config.log_retention_days, config.protect_stateful_resources),
             opts=child,
         )
+        machine = args.machine
+        if machine.has_log_search:
+            target = LogSearchTarget(machine.log_search_stream_arn, machine.log_search_role_arn, machine.cluster_name)
+            protect = config.protect_stateful_resources
+            subscribe(f"{name}-logs-search", logs.name, target, self, protect)
+            subscribe(f"{name}-events-search", events.audit_log_group_name, target, self, protect)
 
         self.namespace_name = namespace.name
         self.topic_arn = topic.topic_arn

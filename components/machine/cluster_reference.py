@@ -24,7 +24,9 @@ OPTIONAL_OUTPUTS = frozenset({"httpsListenerArn"})
 # Outputs added after owners were first deployed. An owner deployed before them still serves its application
 # stacks (nothing here depends on them): they are passed on as None, and `odyssey status` and `cycle-audit`
 # then compare against the invariants and say so. Redeploying the owner exports them.
-ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds", "tenancies", "loadBalancers"})
+ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds", "tenancies", "loadBalancers",
+                         # An owner from before log search has none: its stacks' log groups stay unsubscribed.
+                         "logSearchStreamArn", "logSearchRoleArn", "logSearchEndpoint", "logSearchDashboardsUrl"})
 
 
 class OwnerNotDeployedError(Exception):

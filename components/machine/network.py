@@ -8,7 +8,7 @@ logs to CloudWatch Logs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -25,9 +25,14 @@ FLOW_LOG_AGGREGATION_SECONDS = 60
 
 @dataclass(frozen=True)
 class Placement:
-    """The availability zones the network spans, decided before anything registers."""
+    """The availability zones the network spans, decided before anything registers.
+
+    ``private_subnet_zones`` maps an existing VPC's private subnets to their zones, as looked up (empty for a
+    new VPC, which has one private subnet per zone in zone order).
+    """
 
     availability_zones: list[str]
+    private_subnet_zones: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_placement(config: NetworkConfig, invoke_opts: pulumi.InvokeOptions | None = None) -> Placement:
@@ -45,8 +50,8 @@ def resolve_placement(config: NetworkConfig, invoke_opts: pulumi.InvokeOptions |
         # An ALB needs subnets in at least two zones.
         zones_of_subnets({s: found[s].availability_zone for s in existing.public_subnet_ids},
                          "odyssey:network.existing.publicSubnetIds", minimum=2)
-        return Placement(zones_of_subnets({s: found[s].availability_zone for s in existing.private_subnet_ids},
-                                          "odyssey:network.existing.privateSubnetIds"))
+        private_zones = {s: found[s].availability_zone for s in existing.private_subnet_ids}
+        return Placement(zones_of_subnets(private_zones, "odyssey:network.existing.privateSubnetIds"), private_zones)
     available = aws.get_availability_zones(
         state="available",
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from pydantic.alias_generators import to_camel
+
 from odyssey.config.app import DNS_LABEL_MAX, name_problem
 from odyssey.config.base import ConfigError, Problem
 from odyssey.config.machine import TenancyConfig
@@ -142,12 +144,15 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
 def _ownership(config) -> list[Problem]:
     problems = []
     if config.cluster_stack is not None:
-        for key in ("network", "cluster", "load_balancer"):
+        for key in ("network", "cluster", "load_balancer", "log_search"):
             if getattr(config, key) is not None:
-                camel = "loadBalancer" if key == "load_balancer" else key
+                camel = to_camel(key)
+                what = ("turns on log search, which the owner of the cluster configures (this stack's log groups "
+                        "are subscribed when it has log search on)" if key == "log_search" else
+                        "configures a cluster this stack would own")
                 problems.append(Problem(
                     f"odyssey:{camel}",
-                    f"configures a cluster this stack would own, but odyssey:clusterStack says it runs on "
+                    f"{what}, but odyssey:clusterStack says it runs on "
                     f"{config.cluster_stack}'s cluster; remove one or the other",
                     f"odyssey:clusterStack: {config.cluster_stack} (and no odyssey:{camel})",
                 ))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
-from odyssey.domain import userdata
+from odyssey.domain import log_search, userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.invariants import (
@@ -50,7 +50,23 @@ HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
 DEFAULT_ROUTING_BUDGET = 20
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
+IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+# Firehose buffers records for 0-900 seconds before it delivers them (its buffering hints).
+FIREHOSE_BUFFER_MAX_SECONDS = 900
+
 TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:@]{1,128}$")
+
+
+def check_ipv4_cidrs(value: list[str]) -> list[str]:
+    for cidr in value:
+        try:
+            ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(f"{cidr!r} is not an IPv4 CIDR block") from None
+    duplicates = sorted({c for c in value if value.count(c) > 1})
+    if duplicates:
+        raise ValueError(f"lists {', '.join(duplicates)} more than once")
+    return value
 
 
 class Tags(Model):
@@ -537,15 +553,110 @@ class LoadBalancerConfig(Model):
                              f"({', '.join(MODERN_TLS_POLICIES)})")
         return value
 
-    @field_validator("ingress_cidrs")
+    _ingress = field_validator("ingress_cidrs")(check_ipv4_cidrs)
+
+
+class LogSearchConfig(Model):
+    """The cluster's log search: an OpenSearch domain fed by every application stack's log groups.
+
+    Set on the stack that owns the cluster; every stack on the cluster has its
+    log groups subscribed. The domain lives in three zones with three dedicated
+    master nodes (AWS's recommendation for production domains), sized by the
+    data-node count (``odyssey.domain.log_search``).
+    """
+
+    engine_version: str = Field(
+        "OpenSearch_2.19", examples=["OpenSearch_2.19"],
+        description="OpenSearch version of the domain, pinned: an upgrade is a deliberate change. One of the "
+        "OpenSearch versions Amazon OpenSearch Service runs (`odyssey/domain/log_search.py` lists them).",
+    )
+    instance_type: str = Field(
+        "r6g.large.search", examples=["r6g.large.search"],
+        description="Instance type of the data nodes: an OpenSearch Service type (they end in `.search`) with gp3 "
+        "EBS storage, current generation (m5, m6g, m7g, m7i, c5, c6g, c7g, c7i, r5, r6g, r7g, r7i, or1). Default: "
+        "memory-optimized Graviton with 2 vCPUs and 16 GiB.",
+    )
+    data_nodes: int = Field(
+        3, examples=[3],
+        description="Number of data nodes, spread evenly over three availability zones: a multiple of 3, at most 80 "
+        "(the default quota of instances per domain).",
+    )
+    volume_gib: int = Field(
+        100, examples=[100],
+        description="Size in GiB of each data node's gp3 EBS volume, within what AWS allows for the instance type "
+        "(10 GiB up to 256 GiB-36 TiB by type; the or1 types from 20 GiB).",
+    )
+    dedicated_master_type: str | None = Field(
+        None, examples=["m6g.large.search"],
+        description="Instance type of the three dedicated master nodes. Unset: the smallest type AWS recommends for "
+        "the number of data nodes (`m6g.large.search` up to 10, then larger).",
+    )
+    master_user_arn: str | None = Field(
+        None, examples=["arn:aws:iam::123456789012:role/search-admin"],
+        description="IAM role or user that is the domain's master user under fine-grained access control (no "
+        "internal user database). Unset: Odyssey creates a role that principals of this account may assume.",
+    )
+    operator_cidrs: list[str] = Field(
+        default_factory=list, examples=[["10.0.0.0/8"]],
+        description="IPv4 CIDR blocks (a VPN, a bastion's subnet) admitted to the domain on 443 besides the "
+        "ingestion. The domain has no public endpoint: these must reach the VPC. Empty: only the ingestion.",
+    )
+    snapshot_hour: int = Field(
+        3, ge=0, le=23, examples=[3],
+        description="Hour (UTC, 0-23) of the domain's automated snapshot. OpenSearch domains also snapshot hourly "
+        "on their own and keep 14 days of them.",
+    )
+    buffer_seconds: int = Field(
+        60, ge=0, le=FIREHOSE_BUFFER_MAX_SECONDS, examples=[60],
+        description="How long Firehose buffers log records before it indexes them (0-900 s): the delay before a "
+        "log line is searchable.",
+    )
+    backup_expiration_days: int = Field(
+        30, ge=1, examples=[30],
+        description="Days after which records the domain refused expire from the backup bucket.",
+    )
+
+    @field_validator("engine_version")
     @classmethod
-    def _ingress(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"{cidr!r} is not an IPv4 CIDR block") from None
-        duplicates = sorted({c for c in value if value.count(c) > 1})
-        if duplicates:
-            raise ValueError(f"lists {', '.join(duplicates)} more than once")
+    def _engine_version(cls, value: str) -> str:
+        problem = log_search.engine_version_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+    @field_validator("instance_type", "dedicated_master_type")
+    @classmethod
+    def _instance_type(cls, value: str | None) -> str | None:
+        problem = value and log_search.instance_type_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("data_nodes")
+    @classmethod
+    def _data_nodes(cls, value: int) -> int:
+        problem = log_search.data_nodes_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("volume_gib")
+    @classmethod
+    def _volume(cls, value: int, info) -> int:
+        problem = log_search.volume_problem(info.data.get("instance_type", ""), value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("master_user_arn")
+    @classmethod
+    def _master_user(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_PRINCIPAL_ARN.match(value):
+            raise ValueError(f"{value!r} is not the ARN of an IAM role or user")
+        return value
+
+    _operator_cidrs = field_validator("operator_cidrs")(check_ipv4_cidrs)
+
+    @property
+    def master_type(self) -> str:
+        return self.dedicated_master_type or log_search.dedicated_master_type(self.data_nodes)

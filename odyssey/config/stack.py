@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
 from odyssey.config.base import ConfigError, Model, Problem
-from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig, Tags
+from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, LogSearchConfig, NetworkConfig, Tags
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
@@ -66,6 +66,13 @@ class StackConfig(Model):
         description="The Application Load Balancer every service on the cluster shares. Unset: the defaults "
         "below (plain HTTP without a certificate).",
     )
+    log_search: LogSearchConfig | None = Field(
+        None, examples=[{"dataNodes": 3, "volumeGib": 100, "operatorCidrs": ["10.0.0.0/8"]}],
+        description="Log search on the cluster this stack owns: an OpenSearch domain in the private subnets of "
+        "three zones, fed through a Firehose stream by every application stack's log groups (each tenant's too) "
+        "and the hosts'. `true` takes the defaults below; unset or `false`: no log search (CloudWatch Logs "
+        "only). Only on a stack that owns its cluster.",
+    )
     log_retention_days: int = Field(
         30, examples=[30],
         description="Retention of every log group, in days (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, "
@@ -94,6 +101,14 @@ class StackConfig(Model):
         description="Scheduled tasks by name: EventBridge Scheduler schedules that run a service's task "
         "definition with their own command, retries and a dead-letter queue.",
     )
+
+    @field_validator("log_search", mode="before")
+    @classmethod
+    def _log_search_switch(cls, value: Any) -> Any:
+        # `logSearch: true` turns it on with the defaults; `false` is the same as leaving it out.
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @field_validator("region")
     @classmethod

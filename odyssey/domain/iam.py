@@ -143,6 +143,87 @@ def events_log_policy(log_group_arn: str) -> str:
     }])
 
 
+def account_trust_policy(account_id: str, partition: str = "aws") -> str:
+    """Let principals of this account assume the role, when their own IAM policies allow them to."""
+    return _document([{"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                       "Action": "sts:AssumeRole"}])
+
+
+def logs_subscription_trust_policy(region: str, account_id: str, partition: str = "aws") -> str:
+    """Let CloudWatch Logs assume the role for this account's log groups only (its subscription filters)."""
+    return _document([{
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account_id}:*"}},
+    }])
+
+
+def firehose_put_policy(stream_arn: str) -> str:
+    """What a subscription filter needs: putting records on one Firehose stream."""
+    return allow_policy(["firehose:PutRecord", "firehose:PutRecordBatch"], [stream_arn])
+
+
+# Firehose creates and removes its delivery ENIs in the domain's subnets; EC2 allows no narrower resource for
+# these actions ("Grant Firehose access to an OpenSearch Service destination in a VPC").
+FIREHOSE_VPC_ACTIONS = (
+    "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+)
+
+
+def firehose_delivery_policy(domain_arn: str, bucket_arn: str, key_arn: str, region: str) -> str:
+    """What the Firehose stream needs: index into one domain, back failed records up to one bucket under one key."""
+    return _document([
+        {"Effect": "Allow", "Action": ["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig",
+                                       "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet"],
+         "Resource": [domain_arn, f"{domain_arn}/*"]},
+        {"Effect": "Allow", "Action": list(FIREHOSE_VPC_ACTIONS), "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject",
+                                       "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"],
+         "Resource": [bucket_arn, f"{bucket_arn}/*"]},
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn,
+         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket_arn}/*"}}},
+    ])
+
+
+def domain_access_policy(domain_arn: str, principal_arns: Sequence[str]) -> str:
+    """The domain's resource policy: only these IAM principals may send it HTTP requests (fine-grained access
+    control then decides what each may read or write)."""
+    return _document([{"Effect": "Allow", "Principal": {"AWS": list(principal_arns)}, "Action": "es:ESHttp*",
+                       "Resource": f"{domain_arn}/*"}])
+
+
+def opensearch_log_policy(log_group_arns: Sequence[str], domain_arn: str, account_id: str) -> str:
+    """The CloudWatch Logs resource policy that lets one OpenSearch domain publish its logs to these groups."""
+    return _document([{
+        "Effect": "Allow",
+        "Principal": {"Service": "es.amazonaws.com"},
+        "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
+        "Resource": [f"{arn}:*" for arn in log_group_arns],
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": domain_arn}},
+    }])
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """The bucket-policy statement refusing every request made without TLS (Security Hub S3.5)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> str:
+    """A bucket policy that only refuses requests made without TLS."""
+    return _document([deny_insecure_transport(bucket_arn)])
+
+
 def access_log_bucket_policy(bucket_arn: str, prefixes: Sequence[str], region: str, account_id: str) -> str:
     """Allow ELB to write access logs under each of ``prefixes`` (one per ALB); refuse any non-TLS request."""
     if isinstance(prefixes, str) or not prefixes:
@@ -168,12 +249,5 @@ def access_log_bucket_policy(bucket_arn: str, prefixes: Sequence[str], region: s
             "Action": "s3:PutObject",
             "Resource": objects,
         },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        deny_insecure_transport(bucket_arn),
     ])

@@ -28,6 +28,10 @@ DNS_LABEL_MAX = 63
 # The Logs API documents no rule for resource-policy names; they are held to IAM's rule for policy names.
 LOG_POLICY_NAME_MAX = 128
 PULUMI_NAME_MAX = 100  # Pulumi's limit on project and stack names
+# OpenSearch domain names: 3-28 lowercase letters, digits and hyphens, starting with a letter ("Creating and
+# managing Amazon OpenSearch Service domains").
+SEARCH_DOMAIN_NAME_MAX = 28
+FIREHOSE_STREAM_NAME_MAX = 64  # Firehose delivery stream names (CreateDeliveryStream)
 SERVICE_NAME_MAX = DNS_LABEL_MAX  # a service's name is its Cloud Map DNS label
 # The project's part of a task family, so project-stack-service fits ECS's 255 for the longest stack and service.
 FAMILY_PROJECT_MAX = ECS_NAME_MAX - PULUMI_NAME_MAX - SERVICE_NAME_MAX - 2
@@ -228,6 +232,31 @@ class StackNames:
     def event_log_policy_name(self) -> str:
         """The CloudWatch Logs resource policy that lets EventBridge write the audit log group."""
         return aws_name(slug(self.project), self.stack_slug, "ecs-events", max_length=LOG_POLICY_NAME_MAX)
+
+    # ------------------------------------------------ log search (the owner's OpenSearch domain and its ingestion)
+
+    @property
+    def log_search_domain(self) -> str:
+        name = aws_name(slug(self.project), self.stack_slug, "logs", max_length=SEARCH_DOMAIN_NAME_MAX)
+        return name if name[0].isalpha() else aws_name("os", name, max_length=SEARCH_DOMAIN_NAME_MAX)
+
+    @property
+    def log_search_stream(self) -> str:
+        """The Firehose stream every log group of the cluster's stacks is subscribed to."""
+        return aws_name(slug(self.project), self.stack_slug, "log-search", max_length=FIREHOSE_STREAM_NAME_MAX)
+
+    @property
+    def log_search_audit_log_group(self) -> str:
+        return self._log_group("search-audit")
+
+    @property
+    def log_search_error_log_group(self) -> str:
+        return self._log_group("search-errors")
+
+    @property
+    def log_search_log_policy_name(self) -> str:
+        """The CloudWatch Logs resource policy that lets the domain publish its audit and error logs."""
+        return aws_name(slug(self.project), self.stack_slug, "search-logs", max_length=LOG_POLICY_NAME_MAX)
 
     def secrets_path(self, configured: str | None = None) -> str:
         """The SSM path the stack's tasks may read: ``configured``, or ``/<project>/<stack>/``."""

@@ -419,7 +419,8 @@ STATEFUL_SCHEMA = PolicyConfigSchema(
     properties={"statefulTypes": {"type": "array", "items": {"type": "string"},
                                   "default": [LOG_GROUP, BUCKET, BUCKET_V2, EBS_VOLUME, "aws:dynamodb/table:Table",
                                               "aws:rds/instance:Instance", "aws:rds/cluster:Cluster",
-                                              "aws:efs/fileSystem:FileSystem", "aws:sqs/queue:Queue"],
+                                              "aws:efs/fileSystem:FileSystem", "aws:sqs/queue:Queue",
+                                              "aws:opensearch/domain:Domain"],
                                   "description": "Resource types that hold data and must be protected."}},
 )
 

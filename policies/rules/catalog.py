@@ -2,10 +2,11 @@
 
 from .baseline import BASELINE
 from .invariants import INVARIANTS
+from .opensearch import OPENSEARCH
 from .tenancy import TENANCY
 
 PACK_NAME = "odyssey-machine-layer"
-POLICIES = [*INVARIANTS, *TENANCY, *BASELINE]
+POLICIES = [*INVARIANTS, *TENANCY, *BASELINE, *OPENSEARCH]
 INVARIANT_NAMES = [p.name for p in INVARIANTS]
 TENANCY_NAMES = [p.name for p in TENANCY]
 BASELINE_NAMES = [p.name for p in BASELINE]

@@ -84,10 +84,12 @@ def test_every_aws_resource_uses_the_tagged_provider(prod):
 
 def test_prod_protects_its_stateful_resources(prod):
     stateful = [r for r in prod.resources
-                if r["type"] in ("aws:cloudwatch/logGroup:LogGroup", "aws:s3/bucket:Bucket", "aws:sqs/queue:Queue")]
+                if r["type"] in ("aws:cloudwatch/logGroup:LogGroup", "aws:s3/bucket:Bucket", "aws:sqs/queue:Queue",
+                                 "aws:opensearch/domain:Domain")]
     assert sorted(r["name"] for r in stateful) == [
         "app-event-stream-audit", "app-logs", "app-schedule-dlq", "cluster-exec", "cluster-hosts",
-        "ingress-access-logs", "network-flow-logs"]
+        "ingress-access-logs", "log-search-audit", "log-search-backup", "log-search-domain", "log-search-errors",
+        "network-flow-logs"]
     assert all(r["protect"] and r["retainOnDelete"] for r in stateful)
 
 

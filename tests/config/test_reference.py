@@ -30,7 +30,7 @@ MODELS = {
     StackConfig, machine.Tags, machine.NetworkConfig, machine.ExistingVpc, machine.ClusterConfig,
     machine.HostDaemon, machine.LoadBalancerConfig, app.AppConfig, app.Notifications, app.ServiceConfig,
     app.PublicRoute, app.TargetHealthCheck, app.ContainerHealthCheck, app.SecretRef, app.Ulimit, machine.TenancyConfig,
-    app.Autoscaling, app.ScheduleConfig,
+    app.Autoscaling, app.ScheduleConfig, machine.LogSearchConfig,
 }
 
 

@@ -16,6 +16,7 @@ from odyssey.domain import invariants, quotas
 from policies.rules.catalog import POLICIES
 from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86_64, MIN_INSTANCES, RESOLVE_SSM
 from tests.plans import ROOT
+from tests.policies.opensearch_cases import OPENSEARCH_CASES
 from tests.policies.policy_harness import UNKNOWN, Protocol, R, run_direct
 from tests.policies.tenancy_cases import TENANCY_CASES, target_groups
 
@@ -216,6 +217,7 @@ CASES = {
         ("unknown image", [R(TD, "web-task", {"containerDefinitions": UNKNOWN})], None, [], True),
     ],
     **TENANCY_CASES,
+    **OPENSEARCH_CASES,
     "imdsv2-required": [
         ("required, hop 1", [R(LT, "lt", GOOD_LT)], None, [], False),
         ("optional tokens", [R(LT, "lt", {**GOOD_LT, "metadataOptions": {"httpTokens": "optional",
@@ -316,6 +318,8 @@ CASES = {
     "stateful-resources-protected": [
         ("protected log group", [R(LOG_GROUP, "logs", {"retentionInDays": 30.0}, protect=True)], None, [], False),
         ("unprotected bucket", [R(BUCKET, "logs", {})], None, ["not protected"], False),
+        ("unprotected OpenSearch domain", [R("aws:opensearch/domain:Domain", "search", {})], None,
+         ["'search' holds data but is not protected"], False),
     ],
     "s3-buckets-private": [
         ("private, TLS only", bucket_stack(), None, [], False),

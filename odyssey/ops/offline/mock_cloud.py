@@ -124,6 +124,16 @@ class MockCloud(pulumi.runtime.Mocks):
         },
         "aws:ec2/launchTemplate:LaunchTemplate": lambda self, args, name: {"latestVersion": 1.0},
         "aws:s3/bucket:Bucket": lambda self, args, name: {"bucket": name, "arn": f"arn:aws:s3:::{name}"},
+        "aws:opensearch/domain:Domain": lambda self, args, name: {
+            "arn": f"arn:aws:es:{self.region}:{ACCOUNT_ID}:domain/{args.inputs.get('domainName', name)}",
+            "domainName": args.inputs.get("domainName", name),
+            "endpoint": f"vpc-{args.inputs.get('domainName', name)}-{_digest(name, 26)}.{self.region}.es.amazonaws.com",
+            "dashboardEndpoint": f"vpc-{args.inputs.get('domainName', name)}-{_digest(name, 26)}.{self.region}"
+                                 ".es.amazonaws.com/_dashboards",
+        },
+        "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": lambda self, args, name: {
+            "arn": f"arn:aws:firehose:{self.region}:{ACCOUNT_ID}:deliverystream/{name}",
+        },
         "aws:autoscaling/group:Group": lambda self, args, name: {
             "arn": f"arn:aws:autoscaling:{self.region}:{ACCOUNT_ID}:autoScalingGroup:"
             f"{_digest(name, 8)}-0000-0000-0000-000000000000:autoScalingGroupName/{name}"
