@@ -7,6 +7,8 @@ exports the machine-layer outputs, and deploys its application stack
 (services, scheduled tasks, event stream) onto that cluster.
 """
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 
@@ -22,7 +24,8 @@ from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.naming import StackNames, default_tags
 
-config = load_stack_config()  # every config problem is reported here, before anything registers
+# Every config problem is reported here, before anything registers; the stack file beside the program is read too.
+config = load_stack_config(Path(__file__).parent)
 names = StackNames(pulumi.get_project(), pulumi.get_stack())
 tags = default_tags(names.project, names.stack, config.tags.department, config.tags.contact, config.tags.extra)
 aws_provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))

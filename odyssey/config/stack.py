@@ -17,6 +17,7 @@ import json
 import re
 import types
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
 from odyssey.config.base import ConfigError, Model, Problem
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig, Tags
+from odyssey.config.stack_file import namespace_problems, stack_file_name, stack_file_problems
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
@@ -257,10 +259,24 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def load_stack_config() -> StackConfig:
-    """Read and validate this stack's configuration from the running Pulumi program."""
+def load_stack_config(project_dir: Path | None = None) -> StackConfig:
+    """Read and validate this stack's configuration from the running Pulumi program.
+
+    The CLI hands the program the config it read from the stack file; with
+    ``project_dir``, that file is checked as text too (keys given twice, keys
+    outside ``config:``), which the values alone cannot show.
+    """
     import pulumi
     from pulumi.runtime import config as runtime_config
 
+    stack, project = pulumi.get_stack(), pulumi.get_project()
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw_from_pulumi_config(values), stack=pulumi.get_stack(), project=pulumi.get_project())
+    problems = stack_file_problems(project_dir / stack_file_name(stack)) if project_dir is not None else []
+    problems += namespace_problems(values, project)
+    try:
+        config = parse_stack_config(raw_from_pulumi_config(values), stack=stack, project=project)
+    except ConfigError as error:
+        raise ConfigError(problems + error.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config

@@ -31,6 +31,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from odyssey.config.stack import NAMESPACE, REGION_KEY
+from odyssey.config.stack_file import read_stack_file
 from odyssey.ops.offline.mock_cloud import MockCloud
 from odyssey.ops.offline.plan_diff import engine_urn
 
@@ -78,7 +79,7 @@ def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
         for key, spec in (project_settings.get("config") or {}).items()
         if isinstance(spec, dict) and "default" in spec
     }
-    raw = {**declared, **((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})}
+    raw = {**declared, **read_stack_file(stack_file)}
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in raw.items():
