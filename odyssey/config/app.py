@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
+from odyssey.domain.routing import matcher_problem
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
 
@@ -64,8 +65,8 @@ class TargetHealthCheck(Model):
     )
     matcher: str = Field(
         "200-399", examples=["200-399"],
-        description="HTTP codes that count as healthy: one (`200`), a list (`200,204`) or a range (`200-399`). "
-        "Default: any success or redirect.",
+        description="HTTP codes that count as healthy: one (`200`), a list (`200,204`) or a range (`200-399`), "
+        "within 200-499 (what an ALB accepts). Default: any success or redirect.",
     )
 
     @field_validator("path")
@@ -78,8 +79,9 @@ class TargetHealthCheck(Model):
     @field_validator("matcher")
     @classmethod
     def _matcher(cls, value: str) -> str:
-        if not re.match(r"^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$", value):
-            raise ValueError(f"{value!r} is not HTTP codes such as '200', '200,204' or '200-399'")
+        problem = matcher_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT, task_capacity
 from odyssey.domain.invariants import MIN_AVAILABILITY_ZONES
 from odyssey.domain.naming import StackNames, slug
 from odyssey.domain.quotas import (
+    ALB_CONDITION_WILDCARDS_PER_RULE,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
     ALB_VALUES_PER_CONDITION,
     ALB_VALUES_PER_RULE,
@@ -217,6 +218,13 @@ def _routes(config) -> list[Problem]:
                 f"routes on {len(route.hosts)} hosts (its own or odyssey:app.defaultHosts) and {len(route.paths)} "
                 f"paths; an ALB rule takes at most {ALB_VALUES_PER_CONDITION} of each and {ALB_VALUES_PER_RULE} in all",
                 f'odyssey:services.{name}.public: {{"hosts": ["www.example.com"], "paths": ["/{name}/*"]}}',
+            ))
+        if route.wildcards > ALB_CONDITION_WILDCARDS_PER_RULE:
+            problems.append(Problem(
+                f"odyssey:services.{name}.public",
+                f"has {route.wildcards} wildcards (* and ?) in its hosts (its own or odyssey:app.defaultHosts) and "
+                f"paths; an ALB rule takes at most {ALB_CONDITION_WILDCARDS_PER_RULE}",
+                f'odyssey:services.{name}.public: {{"hosts": ["*.example.com"], "paths": ["/{name}/*"]}}',
             ))
         if not route.hosts:
             problems.append(Problem(

@@ -181,6 +181,27 @@ def _field_at(loc: tuple[Any, ...]) -> tuple[Any, Any]:
     return model, info
 
 
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _type_at(loc: tuple[Any, ...]) -> Any:
+    """The type of the value at a location: a map entry's model (``("services", "web")`` is ``ServiceConfig``)."""
+    annotation: Any = StackConfig
+    for part in loc:
+        annotation = unwrap(annotation)
+        if _is_model(annotation):
+            info = next((f for name, f in annotation.model_fields.items() if (f.alias or name) == part), None)
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    return unwrap(annotation)
+
+
 def _example(loc: tuple[Any, ...]) -> str | None:
     _, info = _field_at(loc)
     if info is not None and info.examples:
@@ -197,9 +218,8 @@ def _example(loc: tuple[Any, ...]) -> str | None:
 def _problem(error: Mapping[str, Any]) -> Problem:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
-        parent_info = _field_at(loc[:-1])[1] if len(loc) > 1 else None
-        parent = unwrap(parent_info.annotation) if parent_info is not None else StackConfig
-        known = [f.alias or n for n, f in parent.model_fields.items()] if isinstance(parent, type) else []
+        parent = _type_at(loc[:-1])
+        known = [f.alias or n for n, f in parent.model_fields.items()] if _is_model(parent) else []
         suggestion = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if suggestion:
             meant = loc[:-1] + (suggestion[0],)

@@ -271,6 +271,12 @@ class StackNames:
         return aws_name(self.stack, service, max_length=TARGET_GROUP_LOGICAL_MAX)
 
 
+# The tags Odyssey puts on every resource itself (``default_tags``); extra tags may not replace them.
+ODYSSEY_TAG_KEYS = ("Project", "Stack", "BillingDepartment", "BillingContact", "ManagedBy")
+# The most tags one resource adds to the default tags: the Auto Scaling group's Name and AmazonECSManaged.
+RESOURCE_OWN_TAGS_MAX = 2
+
+
 def default_tags(project: str, stack: str, department: str, contact: str, extra: dict[str, str]) -> dict[str, str]:
     """Tags on every resource (the provider's default tags) and propagated to instances."""
     return {

@@ -17,7 +17,7 @@ from policies.rules.thresholds import ALB_TARGET_GROUPS_PER_LOAD_BALANCER as ALB
 ALB_TARGETS_PER_LOAD_BALANCER = 1_000  # default, adjustable
 ALB_LISTENERS_PER_LOAD_BALANCER = 50
 ALB_CERTIFICATES_PER_LOAD_BALANCER = 25  # not counting the default certificate
-ALB_CONDITION_WILDCARDS_PER_RULE = 5
+ALB_CONDITION_WILDCARDS_PER_RULE = 5  # the `*` and `?` of a rule's host-header and path-pattern values together
 ALB_TARGET_GROUPS_PER_ACTION = 5
 ALB_LOAD_BALANCERS_PER_REGION = 50  # default, adjustable
 
@@ -30,6 +30,11 @@ ALB_VALUES_PER_RULE = 5
 ALB_RULE_PRIORITY_MAX = 50_000
 # "Condition types for listener rules": host header and path pattern values are at most 128 characters.
 ALB_CONDITION_VALUE_LENGTH_MAX = 128
+# Matcher, Elastic Load Balancing API Reference (HttpCode): "For Application Load Balancers, you can specify values
+# between 200 and 499, with the default value being 200."
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+ALB_HEALTH_CHECK_CODE_MIN = 200
+ALB_HEALTH_CHECK_CODE_MAX = 499
 
 # "Amazon ECS service quotas", Amazon ECS Developer Guide
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
