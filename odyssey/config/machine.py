@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from odyssey.config.aws_catalog import instance_types, unknown_name_problem
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
@@ -445,6 +446,9 @@ class ClusterConfig(Model):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
+        problem = unknown_name_problem(value, instance_types(), "an EC2 instance type")
+        if problem:
+            raise ValueError(problem)
         parse_instance_type(value).architecture  # raises ValueError with the reason
         return value
 

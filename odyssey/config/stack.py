@@ -23,6 +23,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
+from odyssey.config.aws_catalog import regions, unknown_name_problem
 from odyssey.config.base import ConfigError, Model, Problem
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, NetworkConfig, Tags
 from odyssey.config.stack_file import namespace_problems, stack_file_name, stack_file_problems
@@ -31,7 +32,6 @@ from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -100,8 +100,9 @@ class StackConfig(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not REGION.match(value):
-            raise ValueError(f"{value!r} is not an AWS region")
+        problem = unknown_name_problem(value, regions(), "an AWS region")
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("cluster_stack")
