@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -131,6 +132,8 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
     if stack is None:
         return problems
     problems += _names(config, stack, project)
+    if config.cluster_stack is not None:
+        problems += cluster_stack_problems(config.cluster_stack, stack, project)
     if config.owns_cluster:
         names = StackNames(project, stack)
         zones = configured_zones(config)
@@ -163,6 +166,35 @@ def _ownership(config) -> list[Problem]:
                     'odyssey:network: {"existing": {"vpcId": "vpc-0a1b2c3d4e5f67890", ...}}',
                 ))
     return problems
+
+
+CLUSTER_STACK = "odyssey:clusterStack"
+
+
+def cluster_stack_problems(cluster_stack: str, stack: str, project: str,
+                           stacks_here: Sequence[str] | None = None) -> list[Problem]:
+    """The owner named by ``odyssey:clusterStack`` must be another stack of this project (of ``stacks_here``, if given).
+
+    The owner exports what this program exports (``MachineLayerOutputs``), so it
+    runs this program, as a stack of this project.
+    """
+    organization, owner_project, owner = cluster_stack.split("/")
+    others = sorted(s for s in stacks_here or () if s != stack)
+    if owner_project != project:
+        return [Problem(CLUSTER_STACK, f"names {cluster_stack}, a stack of project {owner_project}; the cluster's "
+                        f"owner runs this program, so it is a stack of this project ({project})",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{owner}")]
+    if owner == stack:
+        return [Problem(CLUSTER_STACK, f"names this stack ({stack}) as its own cluster's owner; name the stack "
+                        "that owns the cluster, or remove the key to own one",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{others[0] if others else 'prod'}")]
+    if stacks_here is not None and owner not in stacks_here:
+        nearest = difflib.get_close_matches(owner, others, n=1)
+        hint = f"; did you mean {organization}/{project}/{nearest[0]}?" if nearest else ""
+        return [Problem(CLUSTER_STACK, f"names stack {owner}, which has no stack file here (stacks here: "
+                        f"{', '.join(others) or 'none'}){hint}",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{(nearest or others or ['prod'])[0]}")]
+    return []
 
 
 def _certificate(config) -> list[Problem]:

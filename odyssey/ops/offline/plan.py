@@ -30,6 +30,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from odyssey.config.base import ConfigError
+from odyssey.config.checks import cluster_stack_problems
 from odyssey.config.stack import NAMESPACE, REGION_KEY
 from odyssey.config.stack_file import read_stack_file
 from odyssey.ops.offline.mock_cloud import MockCloud
@@ -63,14 +65,18 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
+def stacks_in(project_dir: Path) -> list[str]:
+    """The stacks with a stack file in ``project_dir``."""
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not project_file.exists():
         raise PlanError(f"{project_file} not found: run the plan from the Odyssey project directory")
     if not stack_file.exists():
-        stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
-        raise PlanError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks) or 'none'}")
+        raise PlanError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks_in(project_dir)) or 'none'}")
     project_settings = yaml.safe_load(project_file.read_text())
     project = project_settings["name"]
     # Like the CLI: the project's declared defaults, overridden by the stack file.
@@ -243,15 +249,16 @@ def run_plan(
         stack_outputs[owner] = references[owner]
     elif owner is not None:
         parts = owner.split("/")
-        if len(parts) == 3 and parts[1] == files.project:
-            if parts[2] == stack:
-                raise PlanError(f"{NAMESPACE}:clusterStack: stack {stack} names itself as its cluster's owner")
+        # An owner of another project, or this stack itself, is the program's to report, with the other problems.
+        if len(parts) == 3 and parts[1] == files.project and parts[2] != stack:
+            problems = cluster_stack_problems(owner, stack, files.project, stacks_in(project_dir))
+            if problems:
+                raise ConfigError(problems)
             try:
                 owner_plan = run_plan(project_dir, parts[2], organization=parts[0])
             except PlanError as error:
                 raise PlanError(f"{NAMESPACE}:clusterStack: the owning stack {owner} cannot be planned offline: {error}") from None
             stack_outputs[owner] = owner_plan.outputs
-        # Otherwise the reference is left unanswered and the program reports the missing owner.
     mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs,
                       existing_vpc_id=_existing_vpc_id(files))
     monitor = RecordingMonitor(mocks)
