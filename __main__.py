@@ -22,7 +22,7 @@ from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems, owner_pool, tenant_problems
 from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
-from odyssey.domain.naming import StackNames, default_tags
+from odyssey.domain.naming import APP_COMPONENT, StackNames, default_tags
 
 # Every config problem is reported here, before anything registers; the stack file beside the program is read too.
 config = load_stack_config(Path(__file__).parent)
@@ -72,7 +72,7 @@ else:
 
 machine.export()
 if config.services or config.schedules:
-    app = AppStack("app", AppStackArgs(config, names, machine, listener_slot=machine.listener_slots[names.stack]), opts)
+    app = AppStack(APP_COMPONENT, AppStackArgs(config, names, machine, listener_slot=machine.listener_slots[names.stack]), opts)
     pulumi.export("serviceNames", app.services)
     pulumi.export("listenerPriorities", app.listener_priorities)
     pulumi.export("namespace", app.namespace_name)

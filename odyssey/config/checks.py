@@ -11,7 +11,7 @@ from odyssey.config.base import ConfigError, Problem
 from odyssey.config.machine import TenancyConfig
 from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT, task_capacity
 from odyssey.domain.invariants import MIN_AVAILABILITY_ZONES
-from odyssey.domain.naming import StackNames, slug
+from odyssey.domain.naming import StackNames, colliding_names, slug
 from odyssey.domain.quotas import (
     ALB_CONDITION_WILDCARDS_PER_RULE,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
@@ -215,6 +215,17 @@ def _names(config, stack: str, project: str) -> list[Problem]:
         problem = name_problem(name, "service")
         if problem:
             problems.append(Problem(f"odyssey:services.{name}", problem, 'odyssey:services: {"web": {...}}'))
+    shared: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    for collision in colliding_names(StackNames(project, stack), config.services, config.schedules):
+        shared[(collision.kind, collision.members)].append(f"{collision.name!r} as the {collision.what}")
+    for (kind, members), names in shared.items():
+        renamed = members[-1]
+        problems.append(Problem(
+            f"odyssey:{kind}.{renamed}",
+            f"{' and '.join(members)} both become {', '.join(names)}, so the engine or AWS would refuse the second "
+            "mid-update; rename one",
+            f"odyssey:{kind}.{renamed}-2: {{...}} ({renamed} under a name of its own)",
+        ))
     namespace = StackNames(project, stack).namespace(config.app.namespace)
     if len(namespace) > DNS_NAME_MAX or any(len(label) > DNS_LABEL_MAX for label in namespace.split(".")):
         problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",

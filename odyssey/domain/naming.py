@@ -143,6 +143,9 @@ def registry_conflicts(stacks: Iterable[str]) -> tuple[list[list[str]], list[tup
 
 # ---------------------------------------------------------------- logical names of children
 
+# The program's application-stack component; its services and schedules are named from it.
+APP_COMPONENT = "app"
+
 def child_name(component: str, child: str) -> str:
     """A child component's logical name, from its parent's name and its own (``app-api``)."""
     return aws_name(component, child, max_length=CHILD_NAME_MAX)
@@ -151,6 +154,39 @@ def child_name(component: str, child: str) -> str:
 def target_group_logical_name(service_component: str) -> str:
     """A service's target group, named from the Service component like every other child (``app-api-tg``)."""
     return aws_name(service_component, "tg", max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Members of ``kind`` (``services``, ``schedules``) that would share ``name`` as their ``what``."""
+
+    kind: str
+    what: str
+    name: str
+    members: tuple[str, ...]
+
+
+def colliding_names(names: StackNames, services: Iterable[str], schedules: Iterable[str]) -> list[Collision]:
+    """Each name two services, or two schedules, would share once cleaned.
+
+    ``web-api`` and ``web--api`` are both valid keys, but the logical names of
+    their components are both ``app-web-api``: the engine refuses the second
+    URN half-way through an update.
+    """
+    named: dict[tuple[str, str, str], list[str]] = {}
+    for service in services:
+        component = child_name(APP_COMPONENT, service)
+        for what, name in (("logical name (URN)", component),
+                           ("target group's logical name", target_group_logical_name(component)),
+                           ("ECS service name", ecs_service_name(names.stack, service)),
+                           ("task family", names.task_family(service))):
+            named.setdefault(("services", what, name), []).append(service)
+    for schedule in schedules:
+        for what, name in (("logical name (URN)", child_name(APP_COMPONENT, schedule)),
+                           ("EventBridge Scheduler schedule name", schedule_name(names.stack, schedule))):
+            named.setdefault(("schedules", what, name), []).append(schedule)
+    return [Collision(kind, what, name, tuple(sorted(members)))
+            for (kind, what, name), members in named.items() if len(members) > 1]
 
 
 # ---------------------------------------------------------------- names of one stack

@@ -13,6 +13,7 @@ and its outputs answer the StackReference.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import runpy
@@ -98,6 +99,18 @@ def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
     return StackFiles(project=project, stack=stack, config=config, secret_keys=secret_keys)
 
 
+# The event loops the SDK's mock monitor makes in the executor threads that run registrations and invokes
+# (one per thread, never closed by the SDK); close_event_loop closes them with the main loop.
+_worker_loops: set[asyncio.AbstractEventLoop] = set()
+
+
+def _keep_worker_loop() -> None:
+    try:
+        _worker_loops.add(asyncio.get_event_loop())
+    except RuntimeError:
+        pass  # the call made none in this thread
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps what the engine is told about each resource.
 
@@ -119,6 +132,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         for listener in self.listeners:
             listener(record, properties)
 
+    def Invoke(self, request):
+        response = super().Invoke(request)
+        _keep_worker_loop()
+        return response
+
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine builds it: the parent's whole type chain before the type, and no root stack
         # (MockMonitor keeps only the parent's last type, and keeps the stack).
@@ -130,12 +148,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if previous:
             self.mocks.previous_names[(request.type, request.name)] = previous
         response = super().RegisterResource(request)
+        _keep_worker_loop()
         if request.type != "pulumi:pulumi:Stack":
             self._keep(self._record(request, response.urn, read=False), request.object)
         return response
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
+        _keep_worker_loop()
         self._keep(self._record(request, response.urn, read=True), request.properties)
         return response
 
@@ -269,6 +289,34 @@ def run_plan(
     return plan
 
 
+def close_event_loop() -> None:
+    """Close the event loops the Pulumi SDK ran the program on, with the tasks a failed program left pending.
+
+    Left open, a loop is collected at interpreter exit, possibly after its
+    self-pipe sockets, and Python prints "Exception ignored in:
+    BaseEventLoop.__del__ ... Invalid file descriptor" after the real message.
+    The next plan in this process gets new loops.
+    """
+    for worker in list(_worker_loops):
+        if not worker.is_running():
+            worker.close()
+    _worker_loops.clear()
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return  # none was made
+    if loop.is_running() or loop.is_closed():
+        return
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+    # A fresh policy holds no loop: the SDK's next asyncio.get_event_loop() makes a new one.
+    asyncio.set_event_loop_policy(None)
+
+
 def _run_program(
     project_dir: Path, files: StackFiles, organization: str, mocks: MockCloud, monitor: RecordingMonitor
 ) -> Plan:
@@ -294,6 +342,9 @@ def _run_program(
             name: _sync_await(pulumi.Output.from_input(value).future())
             for name, value in (root.outputs if root is not None else {}).items()
         }
+    except BaseException:
+        close_event_loop()
+        raise
     finally:
         logger.removeHandler(warnings)
     return Plan(
