@@ -11,7 +11,7 @@ from odyssey.config.base import ConfigError, Problem
 from odyssey.config.machine import TenancyConfig
 from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT, task_capacity
 from odyssey.domain.invariants import MIN_AVAILABILITY_ZONES
-from odyssey.domain.naming import StackNames, colliding_names, slug
+from odyssey.domain.naming import StackNames, colliding_names, slug, ssm_parameter_problem
 from odyssey.domain.quotas import (
     ALB_CONDITION_WILDCARDS_PER_RULE,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
@@ -128,10 +128,11 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
     the cluster, with the zones its config allows) and, once its registry is
     sound, as a tenant of itself.
     """
-    problems = _ownership(config) + _certificate(config) + _routes(config) + _schedules(config)
+    problems = (_ownership(config) + _certificate(config) + _availability_zones(config) + _routes(config)
+                + _schedules(config))
     if stack is None:
         return problems
-    problems += _names(config, stack, project)
+    problems += _names(config, stack, project) + _secret_names(config, StackNames(project, stack))
     if config.cluster_stack is not None:
         problems += cluster_stack_problems(config.cluster_stack, stack, project)
     if config.owns_cluster:
@@ -231,6 +232,33 @@ def _names(config, stack: str, project: str) -> list[Problem]:
         problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",
                                 'odyssey:app.namespace: "prod.odyssey.internal"'))
     return problems
+
+
+def _secret_names(config, names: StackNames) -> list[Problem]:
+    """The stack's SSM path, then each SSM secret's full parameter name under it, as SSM would refuse them."""
+    path = names.secrets_path(config.app.secrets_path)
+    problem = ssm_parameter_problem(path)
+    if problem:
+        return [Problem("odyssey:app.secretsPath", problem, f'odyssey:app.secretsPath: "/{names.project}/{names.stack}/"')]
+    problems = []
+    for service_name, service in config.services.items():
+        for env, ref in service.secrets.items():
+            problem = ssm_parameter_problem(path + ref.ssm) if ref.ssm is not None else None
+            if problem:
+                key = f"odyssey:services.{service_name}.secrets.{env}.ssm"
+                problems.append(Problem(key, problem, f'{key}: "db/password"'))
+    return problems
+
+
+def _availability_zones(config) -> list[Problem]:
+    zones = config.network.availability_zones if config.network else None
+    elsewhere = [az for az in zones or () if az[:-1] != config.region]
+    if not elsewhere:
+        return []
+    return [Problem("odyssey:network.availabilityZones",
+                    f"{', '.join(elsewhere)} {'is not a zone' if len(elsewhere) == 1 else 'are not zones'} of "
+                    f"{config.region} (aws:region); the VPC's subnets can only be in its own region's zones",
+                    f'odyssey:network.availabilityZones: ["{config.region}a", "{config.region}b", "{config.region}c"]')]
 
 
 def _schedules(config) -> list[Problem]:

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from odyssey.domain.quotas import SSM_HIERARCHY_DEPTH_MAX, SSM_RESERVED_PREFIXES
+
 ALB_NAME_MAX = 32  # load balancers and target groups (Elastic Load Balancing)
 ECS_NAME_MAX = 255  # ECS clusters, services and task families
 SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler schedules
@@ -305,6 +307,17 @@ class StackNames:
     def previous_target_group_name(self, service: str) -> str:
         """A target group's logical name before it was named from its component: the alias that keeps it."""
         return aws_name(self.stack, service, max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+def ssm_parameter_problem(name: str) -> str | None:
+    """Why SSM Parameter Store would refuse the parameter ``name`` (``/odyssey/prod/db/password``), or None."""
+    levels = [level for level in name.split("/") if level]
+    if levels and levels[0].lower().startswith(SSM_RESERVED_PREFIXES):
+        return (f"{name!r} starts with {levels[0]!r}: SSM refuses parameter names prefixed with "
+                f"{' or '.join(map(repr, SSM_RESERVED_PREFIXES))} (any case)")
+    if len(levels) > SSM_HIERARCHY_DEPTH_MAX:
+        return f"{name!r} is {len(levels)} levels deep; SSM allows at most {SSM_HIERARCHY_DEPTH_MAX}"
+    return None
 
 
 # The tags Odyssey puts on every resource itself (``default_tags``); extra tags may not replace them.

@@ -39,6 +39,16 @@ ALB_HEALTH_CHECK_CODE_MAX = 499
 # "Amazon ECS service quotas", Amazon ECS Developer Guide
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 ECS_CONTAINER_INSTANCES_PER_CLUSTER = 5_000
+# "Amazon ECS endpoints and quotas", AWS General Reference: "Tasks per service" 5,000, not adjustable (a service's
+# desired count, and so an autoscaling maximum).
+# https://docs.aws.amazon.com/general/latest/gr/ecs-service.html
+ECS_TASKS_PER_SERVICE = 5_000
+
+# PutParameter, AWS Systems Manager API Reference (Name): "A parameter name can't be prefixed with "aws" or "ssm"
+# (case-insensitive)"; "Parameter hierarchies are limited to a maximum depth of fifteen levels."
+# https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+SSM_RESERVED_PREFIXES = ("aws", "ssm")
+SSM_HIERARCHY_DEPTH_MAX = 15
 
 # "Instance user data", Amazon EC2 User Guide: "limited to 16 KB, in raw form, before it is base64-encoded".
 EC2_USER_DATA_BYTES_MAX = 16 * 1024

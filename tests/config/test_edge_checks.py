@@ -93,3 +93,36 @@ def test_an_owner_of_this_project_with_a_stack_file_is_fine():
 def test_the_config_refuses_an_owner_of_another_project():
     (problem,) = problems({**BASE, "clusterStack": "acme/platform/prod"}, stack="stage")
     assert problem.key == "odyssey:clusterStack"
+
+
+# ---------------------------------------------------------------- beyond the list: what AWS refuses at deploy time
+
+def test_zones_of_another_region_are_refused_before_anything_registers():
+    (problem,) = problems({**BASE, "network": {"availabilityZones": ["eu-west-1a", "us-east-1b", "us-east-1c"]}})
+    assert problem.key == "odyssey:network.availabilityZones" and "eu-west-1a is not a zone of us-east-1" in problem.message
+    assert problem.example == 'odyssey:network.availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"]'
+
+
+@pytest.mark.parametrize(("service", "key"), [
+    ({**WEB, "desiredCount": 5001}, "odyssey:services.web.desiredCount"),
+    ({**WEB, "autoscaling": {"minCount": 2, "maxCount": 5001, "cpuTargetPercent": 60}},
+     "odyssey:services.web.autoscaling.maxCount"),
+])
+def test_more_tasks_than_an_ecs_service_holds(service, key):
+    (problem,) = problems({**BASE, "services": {"web": service}})
+    assert problem.key == key and "5000" in problem.message
+
+
+def test_a_secrets_path_ssm_reserves_is_one_problem():
+    secrets = {"A": {"ssm": "a"}, "B": {"ssm": "b"}}
+    (problem,) = problems({**BASE, "app": {"secretsPath": "/ssm/prod/"},
+                           "services": {"web": {**WEB, "secrets": secrets}}})
+    assert problem.key == "odyssey:app.secretsPath" and "prefixed with 'aws' or 'ssm'" in problem.message
+    assert problem.example == 'odyssey:app.secretsPath: "/odyssey/prod/"'
+
+
+def test_a_secret_deeper_than_ssm_allows():
+    deep = "/".join("abcdefghijklmn")  # 14 levels under /odyssey/prod/
+    (problem,) = problems({**BASE, "services": {"web": {**WEB, "secrets": {"A": {"ssm": deep}}}}})
+    assert problem.key == "odyssey:services.web.secrets.A.ssm" and "16 levels deep" in problem.message
+    assert parse_stack_config({**BASE, "services": {"web": {**WEB, "secrets": {"A": {"ssm": deep[2:]}}}}}, stack="prod")

@@ -20,6 +20,7 @@ from odyssey.domain.naming import (
     registry_conflicts,
     schedule_name,
     slug,
+    ssm_parameter_problem,
     target_group_logical_name,
 )
 from tests.aws_rules import (
@@ -295,3 +296,19 @@ def test_a_service_and_a_schedule_of_one_name_do_not_collide():
 @given(st.lists(service_names, unique_by=lambda s: "-".join(filter(None, s.split("-"))), max_size=6))
 def test_names_that_differ_once_cleaned_never_collide(services):
     assert colliding_names(StackNames("odyssey", "prod"), services, services) == []
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("/aws/service/x", "prefixed with 'aws' or 'ssm'"),
+    ("/SSM/x", "prefixed with 'aws' or 'ssm'"),
+    ("/awsome/x", "prefixed with 'aws' or 'ssm'"),
+    ("/" + "/".join("abcdefghijklmnop"), "16 levels deep"),
+])
+def test_ssm_refuses_these_parameter_names(name, reason):
+    problem = ssm_parameter_problem(name)
+    assert problem is not None and reason in problem
+
+
+@pytest.mark.parametrize("name", ["/odyssey/prod/db/password", "/" + "/".join("abcdefghijklmno"), "/myaws/x"])
+def test_ssm_accepts_these_parameter_names(name):
+    assert ssm_parameter_problem(name) is None

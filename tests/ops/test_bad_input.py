@@ -69,6 +69,14 @@ CASES = {
     "an unknown key in a secret": (HEAD + service("secrets: {DB_PASSWORD: {ssn: db/password}}"),
                                    ["odyssey:services.web.secrets.DB_PASSWORD.ssn: unknown key; did you mean "
                                     "odyssey:services.web.secrets.DB_PASSWORD.ssm?"]),
+    # Beyond the list: what AWS refuses at deploy time, decided offline.
+    "zones of another region": (HEAD + "  odyssey:network: {availabilityZones: [eu-west-1a, us-east-1b, us-east-1c]}\n",
+                                ["odyssey:network.availabilityZones: eu-west-1a is not a zone of us-east-1"]),
+    "more tasks than a service holds": (HEAD + service("desiredCount: 6000"),
+                                        ["odyssey:services.web.desiredCount:", "5000"]),
+    "a secrets path SSM reserves": (HEAD + "  odyssey:app: {secretsPath: /aws/prod/}\n"
+                                    + service("secrets: {DB_PASSWORD: {ssm: db/password}}"),
+                                    ["odyssey:app.secretsPath: '/aws/prod/' starts with 'aws'"]),
 }
 
 
