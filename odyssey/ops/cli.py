@@ -129,7 +129,7 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
 
     try:
         owns = f"{NAMESPACE}:clusterStack" not in read_stack_files(project_dir.resolve(), owner).config
-    except PlanError as error:
+    except (ConfigError, PlanError) as error:
         raise _fail(owner, error, EXIT_CONFIG) from None
     if not owns:
         raise _fail(owner, f"runs on another stack's cluster ({NAMESPACE}:clusterStack); plan the cluster of the "

@@ -118,3 +118,10 @@ def test_a_failed_plan_leaves_no_event_loop_open(project):
     result = runner.invoke(app, ["plan", "late", "--project-dir", str(project), "--skip-policies", "-q"])
     assert result.exit_code == EXIT_CONFIG and "us-east-1z not available" in result.output
     assert open_loops() - before == set()
+
+
+def test_the_cluster_view_refuses_a_broken_owner_file_the_same_way(project):
+    (project / "Pulumi.bad.yaml").write_text(CASES["a key given twice"][0])
+    result = runner.invoke(app, ["plan", "bad", "--cluster", "--project-dir", str(project), "--skip-policies"])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert "odyssey:services.web: is given twice" in result.output and "Traceback" not in result.output
