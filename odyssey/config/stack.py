@@ -293,7 +293,7 @@ def load_stack_config(project_dir: Path | None = None) -> StackConfig:
     stack, project = pulumi.get_stack(), pulumi.get_project()
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     problems = stack_file_problems(project_dir / stack_file_name(stack)) if project_dir is not None else []
-    problems += namespace_problems(values, project)
+    problems += namespace_problems(values, NAMESPACE, project)
     try:
         config = parse_stack_config(raw_from_pulumi_config(values), stack=stack, project=project)
     except ConfigError as error:

@@ -122,9 +122,12 @@ def _kind(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")
 
 
-def namespace_problems(keys: Iterable[str], project: str) -> list[Problem]:
-    """Keys of a namespace that is neither the project's nor the engine's nor a provider's: nothing reads them."""
-    known = (project, ENGINE_NAMESPACE, *PROVIDER_NAMESPACES)
+def namespace_problems(keys: Iterable[str], program: str, project: str) -> list[Problem]:
+    """Keys of a namespace that is neither the program's nor the engine's nor a provider's: nothing reads them.
+
+    The project's namespace is accepted too: the CLI puts the defaults ``Pulumi.yaml`` declares there.
+    """
+    known = tuple(dict.fromkeys((program, project, ENGINE_NAMESPACE, *PROVIDER_NAMESPACES)))
     problems = []
     for key in keys:
         namespace, colon, rest = key.partition(":")
@@ -134,10 +137,10 @@ def namespace_problems(keys: Iterable[str], project: str) -> list[Problem]:
         hint = f"; did you mean {meant[0]}:{rest}?" if meant else ""
         problems.append(Problem(
             key,
-            f"is in the namespace {namespace}:, which nothing reads (this project's keys are {project}:, the "
+            f"is in the namespace {namespace}:, which nothing reads (this program's keys are {program}:, the "
             f"providers' {', '.join(f'{n}:' for n in PROVIDER_NAMESPACES)} and the engine's {ENGINE_NAMESPACE}:), "
             f"so it would be ignored and the defaults planned{hint}",
-            f"{meant[0] if meant else project}:{rest}: ...",
+            f"{meant[0] if meant else program}:{rest}: ...",
         ))
     return problems
 

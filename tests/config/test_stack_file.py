@@ -85,9 +85,13 @@ def test_read_stack_file_raises_every_problem(tmp_path):
     assert len(raised.value.problems) == 2
 
 
+def test_the_project_namespace_holds_pulumi_yamls_declared_defaults():
+    assert namespace_problems(["acme:logRetentionDays", "odyssey:app"], "odyssey", "acme") == []
+
+
 def test_namespaces_nothing_reads_are_refused_with_the_nearest():
     problems = namespace_problems(["odyssy:cluster", "aws:region", "pulumi:tags", "awsx:x", "odyssey:app",
-                                   "zzz:key", "plain"], "odyssey")
+                                   "zzz:key", "plain"], "odyssey", "odyssey")
     assert [p.key for p in problems] == ["odyssy:cluster", "zzz:key"]
     assert "did you mean odyssey:cluster?" in problems[0].message
     assert problems[0].example == "odyssey:cluster: ..."
