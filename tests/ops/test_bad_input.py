@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import shutil
 
 import pytest
+from pulumi import RunError
 from typer.testing import CliRunner
 
+from odyssey.config.base import ConfigError
 from odyssey.ops.cli import EXIT_CONFIG, app
-from tests.plans import ROOT
+from odyssey.ops.offline.plan import StackFiles, run_plan
+from tests.plans import ROOT, TAGS
 
 runner = CliRunner()
 
@@ -125,3 +129,19 @@ def test_the_cluster_view_refuses_a_broken_owner_file_the_same_way(project):
     result = runner.invoke(app, ["plan", "bad", "--cluster", "--project-dir", str(project), "--skip-policies"])
     assert result.exit_code == EXIT_CONFIG, result.output
     assert "odyssey:services.web: is given twice" in result.output and "Traceback" not in result.output
+
+
+def test_the_program_checks_its_stack_file_itself_as_under_the_pulumi_cli(project):
+    """The CLI hands the program values only; the program reads the file beside it for what values cannot show."""
+    (project / "Pulumi.bad.yaml").write_text(CASES["a key given twice"][0] + "odyssey:app: {}\n")
+    files = StackFiles(project="odyssey", stack="bad", secret_keys=[],
+                       config={"aws:region": "us-east-1", "odyssey:tags": json.dumps(TAGS), "odyssy:app": "{}"})
+    with pytest.raises(ConfigError) as raised:
+        run_plan(project, "bad", files=files)
+    assert [p.key for p in raised.value.problems] == ["odyssey:services.web", "Pulumi.bad.yaml: odyssey:app",
+                                                       "odyssy:app"]
+
+
+def test_a_config_error_is_a_pulumi_run_error():
+    """Pulumi's language host prints a RunError's message alone, without the program's traceback."""
+    assert issubclass(ConfigError, RunError)
