@@ -8,6 +8,8 @@ exports the machine-layer outputs, and deploys its application stack
 (services, scheduled tasks, event stream) onto that cluster.
 """
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 
@@ -22,9 +24,10 @@ from odyssey.config.base import ConfigError
 from odyssey.config.checks import cluster_problems, owner_pool, tenant_problems
 from odyssey.config.stack import load_stack_config
 from odyssey.contract import MachineLayerOutputs
-from odyssey.domain.naming import StackNames, default_tags
+from odyssey.domain.naming import APP_COMPONENT, StackNames, default_tags
 
-config = load_stack_config()  # every config problem is reported here, before anything registers
+# Every config problem is reported here, before anything registers; the stack file beside the program is read too.
+config = load_stack_config(Path(__file__).parent)
 names = StackNames(pulumi.get_project(), pulumi.get_stack())
 tags = default_tags(names.project, names.stack, config.tags.department, config.tags.contact, config.tags.extra)
 aws_provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
@@ -78,7 +81,7 @@ else:
 
 machine.export()
 if config.services or config.schedules:
-    app = AppStack("app", AppStackArgs(config, names, machine, listener_slot=machine.listener_slots[names.stack]), opts)
+    app = AppStack(APP_COMPONENT, AppStackArgs(config, names, machine, listener_slot=machine.listener_slots[names.stack]), opts)
     pulumi.export("serviceNames", app.services)
     pulumi.export("listenerPriorities", app.listener_priorities)
     pulumi.export("namespace", app.namespace_name)

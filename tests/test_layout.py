@@ -22,7 +22,9 @@ SHARED_PACK_MODULES = {"policies.rules.images", "policies.rules.tls", "policies.
                        "policies.rules.thresholds"}
 THIRD_PARTY_ALLOWED = {
     "odyssey.domain": set(),
-    "odyssey.config": {"pydantic", "pulumi"},  # pulumi only to read the running program's config
+    # pulumi to read the running program's config and report problems as a RunError (no traceback); yaml to
+    # check the stack file as text; botocore for the regions and instance types AWS has (its shipped data).
+    "odyssey.config": {"pydantic", "pulumi", "yaml", "botocore"},
     "odyssey.contract": {"pulumi"},
 }
 

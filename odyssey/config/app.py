@@ -13,6 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
+from odyssey.domain.quotas import ECS_TASKS_PER_SERVICE
+from odyssey.domain.routing import matcher_problem
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
 
@@ -64,8 +66,8 @@ class TargetHealthCheck(Model):
     )
     matcher: str = Field(
         "200-399", examples=["200-399"],
-        description="HTTP codes that count as healthy: one (`200`), a list (`200,204`) or a range (`200-399`). "
-        "Default: any success or redirect.",
+        description="HTTP codes that count as healthy: one (`200`), a list (`200,204`) or a range (`200-399`), "
+        "within 200-499 (what an ALB accepts). Default: any success or redirect.",
     )
 
     @field_validator("path")
@@ -78,8 +80,9 @@ class TargetHealthCheck(Model):
     @field_validator("matcher")
     @classmethod
     def _matcher(cls, value: str) -> str:
-        if not re.match(r"^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$", value):
-            raise ValueError(f"{value!r} is not HTTP codes such as '200', '200,204' or '200-399'")
+        problem = matcher_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -210,12 +213,13 @@ class Autoscaling(Model):
     """Target tracking on CPU and/or ALB requests per target, between a minimum and a maximum count."""
 
     min_count: int = Field(
-        ge=1, examples=[2],
+        ge=1, le=ECS_TASKS_PER_SERVICE, examples=[2],
         description="Minimum task count of the Application Auto Scaling target; the service starts with this many.",
     )
     max_count: int = Field(
-        ge=1, examples=[10],
-        description="Maximum task count of the Application Auto Scaling target, at least `minCount`.",
+        ge=1, le=ECS_TASKS_PER_SERVICE, examples=[10],
+        description="Maximum task count of the Application Auto Scaling target, at least `minCount` and at most "
+        "5,000 (ECS's tasks per service, not adjustable).",
     )
     cpu_target_percent: int | None = Field(
         None, ge=10, le=90, examples=[60],
@@ -278,7 +282,7 @@ class ServiceConfig(Model):
         "`<service>.<namespace>`.",
     )
     desired_count: int = Field(
-        2, ge=0, examples=[2],
+        2, ge=0, le=ECS_TASKS_PER_SERVICE, examples=[2],
         description="Number of tasks the ECS service keeps running, when it has no `autoscaling`. Default 2: one "
         "serves while the other is replaced or its node cycled.",
     )

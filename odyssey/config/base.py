@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from pulumi.errors import RunError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -88,8 +89,11 @@ class Problem:
         return f"{text}\n    example: {self.example}" if self.example else text
 
 
-class ConfigError(Exception):
-    """The stack configuration is invalid; ``problems`` has one entry per problem."""
+class ConfigError(RunError):
+    """The stack configuration is invalid; ``problems`` has one entry per problem.
+
+    A ``RunError``: under the Pulumi CLI the program ends with this message alone, without a traceback.
+    """
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -12,8 +13,9 @@ from odyssey.config.base import ConfigError, Problem
 from odyssey.config.machine import TenancyConfig
 from odyssey.domain.capacity import DEPLOYMENT_MAXIMUM_PERCENT, task_capacity
 from odyssey.domain.invariants import MIN_AVAILABILITY_ZONES
-from odyssey.domain.naming import StackNames, slug
+from odyssey.domain.naming import StackNames, colliding_names, slug, ssm_parameter_problem
 from odyssey.domain.quotas import (
+    ALB_CONDITION_WILDCARDS_PER_RULE,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
     ALB_VALUES_PER_CONDITION,
     ALB_VALUES_PER_RULE,
@@ -128,10 +130,13 @@ def stack_problems(config, stack: str | None, project: str = "odyssey") -> list[
     the cluster, with the zones its config allows) and, once its registry is
     sound, as a tenant of itself.
     """
-    problems = _ownership(config) + _certificate(config) + _routes(config) + _schedules(config)
+    problems = (_ownership(config) + _certificate(config) + _availability_zones(config) + _routes(config)
+                + _schedules(config))
     if stack is None:
         return problems
-    problems += _names(config, stack, project)
+    problems += _names(config, stack, project) + _secret_names(config, StackNames(project, stack))
+    if config.cluster_stack is not None:
+        problems += cluster_stack_problems(config.cluster_stack, stack, project)
     if config.owns_cluster:
         names = StackNames(project, stack)
         zones = configured_zones(config)
@@ -169,6 +174,35 @@ def _ownership(config) -> list[Problem]:
     return problems
 
 
+CLUSTER_STACK = "odyssey:clusterStack"
+
+
+def cluster_stack_problems(cluster_stack: str, stack: str, project: str,
+                           stacks_here: Sequence[str] | None = None) -> list[Problem]:
+    """The owner named by ``odyssey:clusterStack`` must be another stack of this project (of ``stacks_here``, if given).
+
+    The owner exports what this program exports (``MachineLayerOutputs``), so it
+    runs this program, as a stack of this project.
+    """
+    organization, owner_project, owner = cluster_stack.split("/")
+    others = sorted(s for s in stacks_here or () if s != stack)
+    if owner_project != project:
+        return [Problem(CLUSTER_STACK, f"names {cluster_stack}, a stack of project {owner_project}; the cluster's "
+                        f"owner runs this program, so it is a stack of this project ({project})",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{owner}")]
+    if owner == stack:
+        return [Problem(CLUSTER_STACK, f"names this stack ({stack}) as its own cluster's owner; name the stack "
+                        "that owns the cluster, or remove the key to own one",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{others[0] if others else 'prod'}")]
+    if stacks_here is not None and owner not in stacks_here:
+        nearest = difflib.get_close_matches(owner, others, n=1)
+        hint = f"; did you mean {organization}/{project}/{nearest[0]}?" if nearest else ""
+        return [Problem(CLUSTER_STACK, f"names stack {owner}, which has no stack file here (stacks here: "
+                        f"{', '.join(others) or 'none'}){hint}",
+                        f"{CLUSTER_STACK}: {organization}/{project}/{(nearest or others or ['prod'])[0]}")]
+    return []
+
+
 def _certificate(config) -> list[Problem]:
     arn = config.load_balancer.certificate_arn if config.load_balancer else None
     if arn is not None and arn.split(":")[3] != config.region:
@@ -187,11 +221,49 @@ def _names(config, stack: str, project: str) -> list[Problem]:
         problem = name_problem(name, "service")
         if problem:
             problems.append(Problem(f"odyssey:services.{name}", problem, 'odyssey:services: {"web": {...}}'))
+    shared: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    for collision in colliding_names(StackNames(project, stack), config.services, config.schedules):
+        shared[(collision.kind, collision.members)].append(f"{collision.name!r} as the {collision.what}")
+    for (kind, members), names in shared.items():
+        renamed = members[-1]
+        problems.append(Problem(
+            f"odyssey:{kind}.{renamed}",
+            f"{' and '.join(members)} both become {', '.join(names)}, so the engine or AWS would refuse the second "
+            "mid-update; rename one",
+            f"odyssey:{kind}.{renamed}-2: {{...}} ({renamed} under a name of its own)",
+        ))
     namespace = StackNames(project, stack).namespace(config.app.namespace)
     if len(namespace) > DNS_NAME_MAX or any(len(label) > DNS_LABEL_MAX for label in namespace.split(".")):
         problems.append(Problem("odyssey:app.namespace", f"{namespace!r} is too long for a DNS name",
                                 'odyssey:app.namespace: "prod.odyssey.internal"'))
     return problems
+
+
+def _secret_names(config, names: StackNames) -> list[Problem]:
+    """The stack's SSM path, then each SSM secret's full parameter name under it, as SSM would refuse them."""
+    path = names.secrets_path(config.app.secrets_path)
+    problem = ssm_parameter_problem(path)
+    if problem:
+        return [Problem("odyssey:app.secretsPath", problem, f'odyssey:app.secretsPath: "/{names.project}/{names.stack}/"')]
+    problems = []
+    for service_name, service in config.services.items():
+        for env, ref in service.secrets.items():
+            problem = ssm_parameter_problem(path + ref.ssm) if ref.ssm is not None else None
+            if problem:
+                key = f"odyssey:services.{service_name}.secrets.{env}.ssm"
+                problems.append(Problem(key, problem, f'{key}: "db/password"'))
+    return problems
+
+
+def _availability_zones(config) -> list[Problem]:
+    zones = config.network.availability_zones if config.network else None
+    elsewhere = [az for az in zones or () if az[:-1] != config.region]
+    if not elsewhere:
+        return []
+    return [Problem("odyssey:network.availabilityZones",
+                    f"{', '.join(elsewhere)} {'is not a zone' if len(elsewhere) == 1 else 'are not zones'} of "
+                    f"{config.region} (aws:region); the VPC's subnets can only be in its own region's zones",
+                    f'odyssey:network.availabilityZones: ["{config.region}a", "{config.region}b", "{config.region}c"]')]
 
 
 def _schedules(config) -> list[Problem]:
@@ -222,6 +294,13 @@ def _routes(config) -> list[Problem]:
                 f"routes on {len(route.hosts)} hosts (its own or odyssey:app.defaultHosts) and {len(route.paths)} "
                 f"paths; an ALB rule takes at most {ALB_VALUES_PER_CONDITION} of each and {ALB_VALUES_PER_RULE} in all",
                 f'odyssey:services.{name}.public: {{"hosts": ["www.example.com"], "paths": ["/{name}/*"]}}',
+            ))
+        if route.wildcards > ALB_CONDITION_WILDCARDS_PER_RULE:
+            problems.append(Problem(
+                f"odyssey:services.{name}.public",
+                f"has {route.wildcards} wildcards (* and ?) in its hosts (its own or odyssey:app.defaultHosts) and "
+                f"paths; an ALB rule takes at most {ALB_CONDITION_WILDCARDS_PER_RULE}",
+                f'odyssey:services.{name}.public: {{"hosts": ["*.example.com"], "paths": ["/{name}/*"]}}',
             ))
         if not route.hosts:
             problems.append(Problem(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from odyssey.config.aws_catalog import instance_types, unknown_name_problem
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain import log_search, userdata
 from odyssey.domain.ami import parse_instance_type
@@ -26,13 +27,20 @@ from odyssey.domain.invariants import (
     MIN_AVAILABILITY_ZONES,
     MIN_INSTANCES,
 )
-from odyssey.domain.naming import ecs_service_prefix, registry_conflicts, slug
+from odyssey.domain.naming import (
+    ODYSSEY_TAG_KEYS,
+    RESOURCE_OWN_TAGS_MAX,
+    ecs_service_prefix,
+    registry_conflicts,
+    slug,
+)
 from odyssey.domain.quotas import (
     ALB_RULE_PRIORITY_MAX,
     ALB_RULES_PER_LOAD_BALANCER,
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
 )
 from odyssey.domain.routing import BAND_SIZE
+from odyssey.domain.tags import RESERVED_PREFIX, TAGS_PER_RESOURCE_MAX, tag_value_problem
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -76,7 +84,8 @@ class Tags(Model):
         min_length=1, max_length=256, examples=["platform"],
         description="Value of the `BillingDepartment` tag the AWS provider's default tags put on every resource, "
         "with `BillingContact`, `Project`, `Stack` and `ManagedBy`, so Cost Explorer splits the bill by "
-        "department. At most 256 characters (an AWS tag value).",
+        "department. An AWS tag value: at most 256 letters, digits, spaces and `_ . : / = + - @` (`R&D` is "
+        "refused by IAM and ELB).",
     )
     contact: Email = Field(
         examples=["platform-team@example.com"],
@@ -85,22 +94,42 @@ class Tags(Model):
     )
     extra: dict[str, Setting] = Field(
         default_factory=dict, examples=[{"CostCenter": "cc-1234"}],
-        description="More tags for every resource, key to value. Keys are 1-128 letters, digits and "
-        "`+ - = . _ : @` (instances expose their tags in instance metadata, which allows no spaces or `/`) and "
-        "may not start with `aws:`; values are at most 256 characters.",
+        description="More tags for every resource, key to value, at most 43 (AWS allows 50 per resource; Odyssey "
+        "sets 5 and a resource up to 2 of its own). Keys are 1-128 letters, digits and `+ - = . _ : @` (instances "
+        "expose their tags in instance metadata, which allows no spaces or `/`), not `aws:`-prefixed nor one of "
+        "Odyssey's own; values are at most 256 letters, digits, spaces and `_ . : / = + - @` (what IAM and ELB "
+        "accept).",
     )
+
+    @field_validator("department", "contact")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        problem = tag_value_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("extra")
     @classmethod
-    def _tag_keys(cls, value: dict[str, str]) -> dict[str, str]:
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = []
         # Tags reach instances, whose metadata exposes them: no spaces or '/' in keys there.
-        bad = [k for k in value if not TAG_KEY.match(k) or k.lower().startswith("aws:")]
+        bad = [k for k in value if not TAG_KEY.match(k) or k.lower().startswith(RESERVED_PREFIX)]
         if bad:
-            raise ValueError(f"{', '.join(map(repr, bad))} not usable tag keys: 1-128 letters, digits and "
-                             "+ - = . _ : @, not starting with 'aws:'")
-        long_values = [k for k, v in value.items() if len(v) > 256]
-        if long_values:
-            raise ValueError(f"the values of {', '.join(long_values)} are longer than 256 characters")
+            problems.append(f"{', '.join(map(repr, bad))} not usable tag keys: 1-128 letters, digits and "
+                            "+ - = . _ : @, not starting with 'aws:'")
+        own = [k for k in value if k in ODYSSEY_TAG_KEYS]
+        if own:
+            problems.append(f"{', '.join(own)} {'is a tag' if len(own) == 1 else 'are tags'} Odyssey sets itself "
+                            f"({', '.join(ODYSSEY_TAG_KEYS)}); use department and contact, or another key")
+        problems += [f"{k}: {problem}" for k, v in value.items() if (problem := tag_value_problem(v))]
+        room = TAGS_PER_RESOURCE_MAX - len(ODYSSEY_TAG_KEYS) - RESOURCE_OWN_TAGS_MAX
+        if len(value) > room:
+            problems.append(f"has {len(value)} tags; AWS allows {TAGS_PER_RESOURCE_MAX} per resource, of which "
+                            f"Odyssey's {len(ODYSSEY_TAG_KEYS)} and a resource's own (up to {RESOURCE_OWN_TAGS_MAX}) "
+                            f"leave {room}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
 
@@ -433,6 +462,9 @@ class ClusterConfig(Model):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
+        problem = unknown_name_problem(value, instance_types(), "an EC2 instance type")
+        if problem:
+            raise ValueError(problem)
         parse_instance_type(value).architecture  # raises ValueError with the reason
         return value
 

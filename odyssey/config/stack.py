@@ -17,19 +17,21 @@ import json
 import re
 import types
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
+from odyssey.config.aws_catalog import regions, unknown_name_problem
 from odyssey.config.base import ConfigError, Model, Problem
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, LogSearchConfig, NetworkConfig, Tags
+from odyssey.config.stack_file import namespace_problems, stack_file_name, stack_file_problems
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -113,8 +115,9 @@ class StackConfig(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not REGION.match(value):
-            raise ValueError(f"{value!r} is not an AWS region")
+        problem = unknown_name_problem(value, regions(), "an AWS region")
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("cluster_stack")
@@ -194,6 +197,27 @@ def _field_at(loc: tuple[Any, ...]) -> tuple[Any, Any]:
     return model, info
 
 
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _type_at(loc: tuple[Any, ...]) -> Any:
+    """The type of the value at a location: a map entry's model (``("services", "web")`` is ``ServiceConfig``)."""
+    annotation: Any = StackConfig
+    for part in loc:
+        annotation = unwrap(annotation)
+        if _is_model(annotation):
+            info = next((f for name, f in annotation.model_fields.items() if (f.alias or name) == part), None)
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    return unwrap(annotation)
+
+
 def _example(loc: tuple[Any, ...]) -> str | None:
     _, info = _field_at(loc)
     if info is not None and info.examples:
@@ -210,9 +234,8 @@ def _example(loc: tuple[Any, ...]) -> str | None:
 def _problem(error: Mapping[str, Any]) -> Problem:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
-        parent_info = _field_at(loc[:-1])[1] if len(loc) > 1 else None
-        parent = unwrap(parent_info.annotation) if parent_info is not None else StackConfig
-        known = [f.alias or n for n, f in parent.model_fields.items()] if isinstance(parent, type) else []
+        parent = _type_at(loc[:-1])
+        known = [f.alias or n for n, f in parent.model_fields.items()] if _is_model(parent) else []
         suggestion = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if suggestion:
             meant = loc[:-1] + (suggestion[0],)
@@ -272,10 +295,24 @@ def _decode(value: Any) -> Any:
         return value
 
 
-def load_stack_config() -> StackConfig:
-    """Read and validate this stack's configuration from the running Pulumi program."""
+def load_stack_config(project_dir: Path | None = None) -> StackConfig:
+    """Read and validate this stack's configuration from the running Pulumi program.
+
+    The CLI hands the program the config it read from the stack file; with
+    ``project_dir``, that file is checked as text too (keys given twice, keys
+    outside ``config:``), which the values alone cannot show.
+    """
     import pulumi
     from pulumi.runtime import config as runtime_config
 
+    stack, project = pulumi.get_stack(), pulumi.get_project()
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw_from_pulumi_config(values), stack=pulumi.get_stack(), project=pulumi.get_project())
+    problems = stack_file_problems(project_dir / stack_file_name(stack)) if project_dir is not None else []
+    problems += namespace_problems(values, NAMESPACE, project)
+    try:
+        config = parse_stack_config(raw_from_pulumi_config(values), stack=stack, project=project)
+    except ConfigError as error:
+        raise ConfigError(problems + error.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config

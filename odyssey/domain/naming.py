@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from odyssey.domain.quotas import SSM_HIERARCHY_DEPTH_MAX, SSM_RESERVED_PREFIXES
+
 ALB_NAME_MAX = 32  # load balancers and target groups (Elastic Load Balancing)
 ECS_NAME_MAX = 255  # ECS clusters, services and task families
 SCHEDULE_NAME_MAX = 64  # EventBridge Scheduler schedules
@@ -147,6 +149,9 @@ def registry_conflicts(stacks: Iterable[str]) -> tuple[list[list[str]], list[tup
 
 # ---------------------------------------------------------------- logical names of children
 
+# The program's application-stack component; its services and schedules are named from it.
+APP_COMPONENT = "app"
+
 def child_name(component: str, child: str) -> str:
     """A child component's logical name, from its parent's name and its own (``app-api``)."""
     return aws_name(component, child, max_length=CHILD_NAME_MAX)
@@ -155,6 +160,39 @@ def child_name(component: str, child: str) -> str:
 def target_group_logical_name(service_component: str) -> str:
     """A service's target group, named from the Service component like every other child (``app-api-tg``)."""
     return aws_name(service_component, "tg", max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Members of ``kind`` (``services``, ``schedules``) that would share ``name`` as their ``what``."""
+
+    kind: str
+    what: str
+    name: str
+    members: tuple[str, ...]
+
+
+def colliding_names(names: StackNames, services: Iterable[str], schedules: Iterable[str]) -> list[Collision]:
+    """Each name two services, or two schedules, would share once cleaned.
+
+    ``web-api`` and ``web--api`` are both valid keys, but the logical names of
+    their components are both ``app-web-api``: the engine refuses the second
+    URN half-way through an update.
+    """
+    named: dict[tuple[str, str, str], list[str]] = {}
+    for service in services:
+        component = child_name(APP_COMPONENT, service)
+        for what, name in (("logical name (URN)", component),
+                           ("target group's logical name", target_group_logical_name(component)),
+                           ("ECS service name", ecs_service_name(names.stack, service)),
+                           ("task family", names.task_family(service))):
+            named.setdefault(("services", what, name), []).append(service)
+    for schedule in schedules:
+        for what, name in (("logical name (URN)", child_name(APP_COMPONENT, schedule)),
+                           ("EventBridge Scheduler schedule name", schedule_name(names.stack, schedule))):
+            named.setdefault(("schedules", what, name), []).append(schedule)
+    return [Collision(kind, what, name, tuple(sorted(members)))
+            for (kind, what, name), members in named.items() if len(members) > 1]
 
 
 # ---------------------------------------------------------------- names of one stack
@@ -298,6 +336,23 @@ class StackNames:
     def previous_target_group_name(self, service: str) -> str:
         """A target group's logical name before it was named from its component: the alias that keeps it."""
         return aws_name(self.stack, service, max_length=TARGET_GROUP_LOGICAL_MAX)
+
+
+def ssm_parameter_problem(name: str) -> str | None:
+    """Why SSM Parameter Store would refuse the parameter ``name`` (``/odyssey/prod/db/password``), or None."""
+    levels = [level for level in name.split("/") if level]
+    if levels and levels[0].lower().startswith(SSM_RESERVED_PREFIXES):
+        return (f"{name!r} starts with {levels[0]!r}: SSM refuses parameter names prefixed with "
+                f"{' or '.join(map(repr, SSM_RESERVED_PREFIXES))} (any case)")
+    if len(levels) > SSM_HIERARCHY_DEPTH_MAX:
+        return f"{name!r} is {len(levels)} levels deep; SSM allows at most {SSM_HIERARCHY_DEPTH_MAX}"
+    return None
+
+
+# The tags Odyssey puts on every resource itself (``default_tags``); extra tags may not replace them.
+ODYSSEY_TAG_KEYS = ("Project", "Stack", "BillingDepartment", "BillingContact", "ManagedBy")
+# The most tags one resource adds to the default tags: the Auto Scaling group's Name and AmazonECSManaged.
+RESOURCE_OWN_TAGS_MAX = 2
 
 
 def default_tags(project: str, stack: str, department: str, contact: str, extra: dict[str, str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from policies.rules.thresholds import ALB_TARGET_GROUPS_PER_LOAD_BALANCER as ALB
 ALB_TARGETS_PER_LOAD_BALANCER = 1_000  # default, adjustable
 ALB_LISTENERS_PER_LOAD_BALANCER = 50
 ALB_CERTIFICATES_PER_LOAD_BALANCER = 25  # not counting the default certificate
-ALB_CONDITION_WILDCARDS_PER_RULE = 5
+ALB_CONDITION_WILDCARDS_PER_RULE = 5  # the `*` and `?` of a rule's host-header and path-pattern values together
 ALB_TARGET_GROUPS_PER_ACTION = 5
 ALB_LOAD_BALANCERS_PER_REGION = 50  # default, adjustable
 
@@ -30,10 +30,25 @@ ALB_VALUES_PER_RULE = 5
 ALB_RULE_PRIORITY_MAX = 50_000
 # "Condition types for listener rules": host header and path pattern values are at most 128 characters.
 ALB_CONDITION_VALUE_LENGTH_MAX = 128
+# Matcher, Elastic Load Balancing API Reference (HttpCode): "For Application Load Balancers, you can specify values
+# between 200 and 499, with the default value being 200."
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+ALB_HEALTH_CHECK_CODE_MIN = 200
+ALB_HEALTH_CHECK_CODE_MAX = 499
 
 # "Amazon ECS service quotas", Amazon ECS Developer Guide
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
 ECS_CONTAINER_INSTANCES_PER_CLUSTER = 5_000
+# "Amazon ECS endpoints and quotas", AWS General Reference: "Tasks per service" 5,000, not adjustable (a service's
+# desired count, and so an autoscaling maximum).
+# https://docs.aws.amazon.com/general/latest/gr/ecs-service.html
+ECS_TASKS_PER_SERVICE = 5_000
+
+# PutParameter, AWS Systems Manager API Reference (Name): "A parameter name can't be prefixed with "aws" or "ssm"
+# (case-insensitive)"; "Parameter hierarchies are limited to a maximum depth of fifteen levels."
+# https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+SSM_RESERVED_PREFIXES = ("aws", "ssm")
+SSM_HIERARCHY_DEPTH_MAX = 15
 
 # "Instance user data", Amazon EC2 User Guide: "limited to 16 KB, in raw form, before it is base64-encoded".
 EC2_USER_DATA_BYTES_MAX = 16 * 1024

@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from odyssey.domain.quotas import ALB_HEALTH_CHECK_CODE_MAX, ALB_HEALTH_CHECK_CODE_MIN
 from odyssey.domain.quotas import ALB_RULE_PRIORITY_MAX as MAX_PRIORITY
 
 SLOT_SIZE = 5_000
@@ -67,6 +68,27 @@ class Route:
             shortest = min(len(literal_prefix(p)) for p in self.paths)
             return PATH_TIERS - 1 - min(shortest, PATH_TIERS - 1)
         return 1 if any(c in host for host in self.hosts for c in WILDCARDS) else 0
+
+    @property
+    def wildcards(self) -> int:
+        """The ``*`` and ``?`` in the rule's host and path values, which ALB counts per rule."""
+        return sum(value.count(c) for value in (*self.hosts, *self.paths) for c in WILDCARDS)
+
+
+def matcher_problem(matcher: str) -> str | None:
+    """Why ``matcher`` is not an ALB health-check success-code matcher (``200``, ``200,204``, ``200-399``), or None."""
+    for part in matcher.split(","):
+        low, dash, high = part.partition("-")
+        codes = [low, high] if dash else [low]
+        if not all(code.isdigit() and len(code) == 3 for code in codes):
+            return f"{matcher!r} is not HTTP codes such as '200', '200,204' or '200-399'"
+        outside = [c for c in codes if not ALB_HEALTH_CHECK_CODE_MIN <= int(c) <= ALB_HEALTH_CHECK_CODE_MAX]
+        if outside:
+            return (f"{matcher!r}: {', '.join(outside)} outside the {ALB_HEALTH_CHECK_CODE_MIN}-"
+                    f"{ALB_HEALTH_CHECK_CODE_MAX} an Application Load Balancer accepts as healthy")
+        if dash and int(low) > int(high):
+            return f"{matcher!r}: the range {part} runs backwards; write it low-high, such as '200-399'"
+    return None
 
 
 def slot_range(slot: int) -> range:

@@ -85,7 +85,7 @@ def plan(
     """
     from odyssey.ops.offline.cluster import tenancy_line
     from odyssey.ops.offline.gate import GateError, plan_and_gate
-    from odyssey.ops.offline.plan import PlanError
+    from odyssey.ops.offline.plan import PlanError, close_event_loop
 
     if cluster:
         _plan_cluster(stack, json_path, project_dir, organization, policy_packs or [],
@@ -103,6 +103,8 @@ def plan(
     except Exception as error:  # noqa: BLE001 - the program's own error, shown without a traceback
         errors.print(f"[bold red]{stack}: the program failed:[/] {type(error).__name__}: {error}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        close_event_loop()
 
     document = result.to_json()
     if gate is not None:
@@ -138,11 +140,11 @@ def _print_cost_line(result) -> None:
 def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, organization: str,
                   packs: list[Path], configs: list[Path], skip: bool) -> None:
     from odyssey.ops.offline.cluster import StackOutcome, plan_cluster
-    from odyssey.ops.offline.plan import PlanError, read_stack_files
+    from odyssey.ops.offline.plan import PlanError, close_event_loop, read_stack_files
 
     try:
         owns = f"{NAMESPACE}:clusterStack" not in read_stack_files(project_dir.resolve(), owner).config
-    except PlanError as error:
+    except (ConfigError, PlanError) as error:
         raise _fail(owner, error, EXIT_CONFIG) from None
     if not owns:
         raise _fail(owner, f"runs on another stack's cluster ({NAMESPACE}:clusterStack); plan the cluster of the "
@@ -160,8 +162,11 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
         if outcome.gate is not None:
             render_gate(outcome.gate)
 
-    view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
-                        organization, on_planned=planned)
+    try:
+        view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
+                            organization, on_planned=planned)
+    finally:
+        close_event_loop()
     cost, cost_error = _cluster_cost(view)
     document = view.to_json()
     document["cost"] = _cost_json(owner, cost, cost_error)

@@ -34,7 +34,7 @@ RECORD = "aws:route53/record:Record"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-OWNER = "acme/platform/test"  # another project: the plan leaves the reference to the outputs given here
+OWNER = "acme/odyssey/test"  # given as a reference: the plan answers it with the outputs given here
 ZONE = "Z0123456789ABCDEFGHIJ"
 FULL = {"targetGroups": 100, "rules": 100}
 REGISTRY = {
@@ -63,7 +63,7 @@ def owner_config(registry: dict, **load_balancer) -> dict:
 
 def tenant_plan(stack: str, owner, config: dict):
     return plan_config({"odyssey:clusterStack": OWNER, **config}, stack=stack,
-                       on_monitor=lambda m: m.mocks.stack_outputs.update({OWNER: owner.outputs}))
+                       references={OWNER: owner.outputs})
 
 
 @pytest.fixture(scope="module")

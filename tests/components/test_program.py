@@ -9,9 +9,10 @@ import sys
 import pytest
 
 from components.machine.cluster_reference import ADDED_LATER, OwnerNotDeployedError, check_owner_outputs
+from odyssey.config.base import ConfigError
 from odyssey.contract import MachineLayerOutputs
 from odyssey.domain.invariants import DAILY_CYCLE_SECONDS, ECS_AMI_IMAGE_PREFIX, MIN_AVAILABILITY_ZONES, MIN_INSTANCES
-from odyssey.ops.offline.plan import PlanError, run_plan
+from odyssey.ops.offline.plan import run_plan
 from tests.plans import (
     ALB,
     ASG,
@@ -113,8 +114,7 @@ def test_stage_on_its_own_cluster():
 def test_owner_without_outputs_fails_clearly():
     with pytest.raises(OwnerNotDeployedError, match="Deploy it first"):
         plan_config(
-            {"odyssey:clusterStack": "acme/platform/prod"},
-            on_monitor=lambda m: m.mocks.stack_outputs.update({"acme/platform/prod": {}}),
+            {"odyssey:clusterStack": "acme/odyssey/prod"}, references={"acme/odyssey/prod": {}},
         )
 
 
@@ -124,13 +124,28 @@ def test_owner_of_another_kind_fails_clearly():
     assert check_owner_outputs("x/y/z", {n: 1 for n in MachineLayerOutputs.output_names() if n != "httpsListenerArn"})
 
 
-def test_owner_missing_from_this_project_fails_the_plan():
-    with pytest.raises(PlanError, match="no stack file Pulumi.qa.yaml"):
-        plan_config({"odyssey:clusterStack": "organization/odyssey/qa"}, stack="dev")
+def test_owner_missing_from_this_project_is_a_config_problem_naming_the_stacks_here():
+    with pytest.raises(ConfigError) as raised:
+        plan_config({"odyssey:clusterStack": "organization/odyssey/prd"}, stack="dev")
+    (problem,) = raised.value.problems
+    assert problem.key == "odyssey:clusterStack"
+    assert "names stack prd, which has no stack file here (stacks here: prod, stage)" in problem.message
+    assert "did you mean organization/odyssey/prod?" in problem.message
+    assert problem.example == "odyssey:clusterStack: organization/odyssey/prod"
+
+
+def test_an_owner_of_another_project_is_refused_before_anything_registers():
+    recorded = []
+    with pytest.raises(ConfigError) as raised:
+        plan_config({"odyssey:clusterStack": "organization/platform/prod"}, stack="dev", on_monitor=recorded.append)
+    (problem,) = raised.value.problems
+    assert problem.key == "odyssey:clusterStack" and "a stack of project platform" in problem.message
+    assert problem.example == "odyssey:clusterStack: organization/odyssey/prod"
+    assert recorded[0].records == []
 
 
 def test_a_stack_cannot_own_itself():
-    with pytest.raises(PlanError, match="names itself"):
+    with pytest.raises(ConfigError, match="names this stack \\(dev\\) as its own cluster's owner"):
         plan_config({"odyssey:clusterStack": "organization/odyssey/dev"}, stack="dev")
 
 
@@ -160,9 +175,9 @@ def test_an_owner_deployed_before_it_exported_its_cluster_settings_still_serves(
     """Its stacks pass the settings on as null; `odyssey status` and `cycle-audit` then use the invariants."""
     older = {name: value for name, value in prod.outputs.items() if name not in ADDED_LATER}
     plan = plan_config(
-        {"odyssey:clusterStack": "acme/platform/prod"}, stack="stage",
-        on_monitor=lambda m: m.mocks.stack_outputs.update({"acme/platform/prod": older}),
+        {"odyssey:clusterStack": "acme/odyssey/prod"}, stack="stage", references={"acme/odyssey/prod": older},
     )
     assert (plan.outputs["minSize"], plan.outputs["maxInstanceLifetimeSeconds"]) == (None, None)
     assert plan.outputs["clusterName"] == prod.outputs["clusterName"]
     assert check_owner_outputs("acme/platform/prod", older) == older
+

@@ -19,7 +19,7 @@ REGISTRY = "odyssey:cluster.applicationStacks"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 # An owner outside this project: its outputs are prod's, handed to the StackReference without planning it again.
-OWNER = "acme/platform/prod"
+OWNER = "acme/odyssey/prod"
 
 
 def committed(stack: str) -> dict:
@@ -36,7 +36,7 @@ def plan_stage(prod, change):
     config = copy.deepcopy(committed("stage")) | {"odyssey:clusterStack": OWNER}
     change(config)
     return plan_config(config, stack="stage",
-                       on_monitor=lambda m: m.mocks.stack_outputs.update({OWNER: prod.outputs}))
+                       references={OWNER: prod.outputs})
 
 
 def only_problem(plan):
@@ -102,8 +102,7 @@ def test_a_stack_the_owner_never_registered_is_refused(prod):
     config = copy.deepcopy(committed("stage")) | {"odyssey:clusterStack": OWNER}
     recorded = []
     with pytest.raises(ConfigError) as error:
-        plan_config(config, stack="qa", on_monitor=lambda m: (m.mocks.stack_outputs.update({OWNER: prod.outputs}),
-                                                              recorded.append(m)))
+        plan_config(config, stack="qa", references={OWNER: prod.outputs}, on_monitor=recorded.append)
     (problem,) = error.value.problems
     assert problem.key == "odyssey:clusterStack" and "this stack (qa) is not registered" in problem.message
     # Only the reference to the owner (and the provider) registered: nothing of the stack's own.

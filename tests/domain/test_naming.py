@@ -12,6 +12,7 @@ from odyssey.domain.naming import (
     StackNames,
     aws_name,
     child_name,
+    colliding_names,
     default_tags,
     ecs_service_arn,
     ecs_service_name,
@@ -19,6 +20,7 @@ from odyssey.domain.naming import (
     registry_conflicts,
     schedule_name,
     slug,
+    ssm_parameter_problem,
     target_group_logical_name,
 )
 from tests.aws_rules import (
@@ -267,3 +269,46 @@ def test_pool_member_names_fit_elb_and_never_collide_across_stacks(project, stac
             name = StackNames(project, stack).load_balancer_name_at(index)
             assert alb_name_ok(name), name
             assert seen.setdefault(name, (stack, index)) == (stack, index), name
+
+
+# ---------------------------------------------------------------- names that collide once cleaned
+
+def test_services_that_clean_to_the_same_name_collide_in_every_name_built_from_it():
+    names = StackNames("odyssey", "prod")
+    found = colliding_names(names, ["web-api", "web--api", "worker"], [])
+    assert {(c.kind, c.what, c.name, c.members) for c in found} == {
+        ("services", "logical name (URN)", "app-web-api", ("web--api", "web-api")),
+        ("services", "target group's logical name", "app-web-api-tg", ("web--api", "web-api")),
+    }
+
+
+def test_schedules_collide_in_their_logical_and_scheduler_names():
+    found = colliding_names(StackNames("odyssey", "prod"), [], ["nightly--report", "nightly-report"])
+    assert {c.name for c in found} == {"app-nightly-report", "prod-nightly-report"}
+    assert {c.kind for c in found} == {"schedules"}
+
+
+def test_a_service_and_a_schedule_of_one_name_do_not_collide():
+    """Their components have different types, so their URNs differ."""
+    assert colliding_names(StackNames("odyssey", "prod"), ["report"], ["report"]) == []
+
+
+@given(st.lists(service_names, unique_by=lambda s: "-".join(filter(None, s.split("-"))), max_size=6))
+def test_names_that_differ_once_cleaned_never_collide(services):
+    assert colliding_names(StackNames("odyssey", "prod"), services, services) == []
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("/aws/service/x", "prefixed with 'aws' or 'ssm'"),
+    ("/SSM/x", "prefixed with 'aws' or 'ssm'"),
+    ("/awsome/x", "prefixed with 'aws' or 'ssm'"),
+    ("/" + "/".join("abcdefghijklmnop"), "16 levels deep"),
+])
+def test_ssm_refuses_these_parameter_names(name, reason):
+    problem = ssm_parameter_problem(name)
+    assert problem is not None and reason in problem
+
+
+@pytest.mark.parametrize("name", ["/odyssey/prod/db/password", "/" + "/".join("abcdefghijklmno"), "/myaws/x"])
+def test_ssm_accepts_these_parameter_names(name):
+    assert ssm_parameter_problem(name) is None

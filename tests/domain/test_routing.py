@@ -9,6 +9,7 @@ from odyssey.domain.routing import (
     Route,
     allocate_priorities,
     literal_prefix,
+    matcher_problem,
     preferred_offset,
     rules_in_order,
     slot_range,
@@ -155,3 +156,26 @@ def test_rules_in_order_is_the_listeners_order_in_any_slot(slot, routes):
     priorities = allocate_priorities(slot, routes)
     assert [r.service for _, r in ordered] == sorted(priorities, key=priorities.get)
     assert [offset for offset, _ in ordered] == sorted(p - slot_range(slot).start + 1 for p in priorities.values())
+@pytest.mark.parametrize("matcher", ["200", "200,204", "200-399", "200-499", "200-299,301,302", "499"])
+def test_matchers_an_alb_accepts(matcher):
+    assert matcher_problem(matcher) is None
+
+
+@pytest.mark.parametrize(("matcher", "reason"), [
+    ("199", "199 outside the 200-499"),
+    ("200-599", "599 outside the 200-499"),
+    ("500", "500 outside"),
+    ("399-200", "runs backwards"),
+    ("2xx", "not HTTP codes"),
+    ("200,", "not HTTP codes"),
+    ("", "not HTTP codes"),
+    ("200-300-400", "not HTTP codes"),
+])
+def test_matchers_an_alb_refuses(matcher, reason):
+    problem = matcher_problem(matcher)
+    assert problem is not None and reason in problem
+
+
+def test_a_rule_counts_the_wildcards_of_its_hosts_and_paths_together():
+    assert Route("web", ("www.example.com",)).wildcards == 0
+    assert Route("web", ("*.example.com", "?.example.org"), ("/a*/*", "/b?")).wildcards == 5

@@ -13,6 +13,7 @@ and its outputs answer the StackReference.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import runpy
@@ -30,7 +31,10 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from odyssey.config.base import ConfigError
+from odyssey.config.checks import cluster_stack_problems
 from odyssey.config.stack import NAMESPACE, REGION_KEY
+from odyssey.config.stack_file import read_stack_file
 from odyssey.ops.offline.mock_cloud import MockCloud
 from odyssey.ops.offline.plan_diff import engine_urn
 
@@ -62,14 +66,18 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
+def stacks_in(project_dir: Path) -> list[str]:
+    """The stacks with a stack file in ``project_dir``."""
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not project_file.exists():
         raise PlanError(f"{project_file} not found: run the plan from the Odyssey project directory")
     if not stack_file.exists():
-        stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
-        raise PlanError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks) or 'none'}")
+        raise PlanError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks_in(project_dir)) or 'none'}")
     project_settings = yaml.safe_load(project_file.read_text())
     project = project_settings["name"]
     # Like the CLI: the project's declared defaults, overridden by the stack file.
@@ -78,7 +86,7 @@ def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
         for key, spec in (project_settings.get("config") or {}).items()
         if isinstance(spec, dict) and "default" in spec
     }
-    raw = {**declared, **((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})}
+    raw = {**declared, **read_stack_file(stack_file)}
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in raw.items():
@@ -89,6 +97,18 @@ def read_stack_files(project_dir: Path, stack: str) -> StackFiles:
             secret_keys.append(full_key)
         config[full_key] = _config_string(value)
     return StackFiles(project=project, stack=stack, config=config, secret_keys=secret_keys)
+
+
+# The event loops the SDK's mock monitor makes in the executor threads that run registrations and invokes
+# (one per thread, never closed by the SDK); close_event_loop closes them with the main loop.
+_worker_loops: set[asyncio.AbstractEventLoop] = set()
+
+
+def _keep_worker_loop() -> None:
+    try:
+        _worker_loops.add(asyncio.get_event_loop())
+    except RuntimeError:
+        pass  # the call made none in this thread
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -112,6 +132,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         for listener in self.listeners:
             listener(record, properties)
 
+    def Invoke(self, request):
+        response = super().Invoke(request)
+        _keep_worker_loop()
+        return response
+
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine builds it: the parent's whole type chain before the type, and no root stack
         # (MockMonitor keeps only the parent's last type, and keeps the stack).
@@ -123,12 +148,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if previous:
             self.mocks.previous_names[(request.type, request.name)] = previous
         response = super().RegisterResource(request)
+        _keep_worker_loop()
         if request.type != "pulumi:pulumi:Stack":
             self._keep(self._record(request, response.urn, read=False), request.object)
         return response
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
+        _keep_worker_loop()
         self._keep(self._record(request, response.urn, read=True), request.properties)
         return response
 
@@ -243,15 +270,16 @@ def run_plan(
         stack_outputs[owner] = references[owner]
     elif owner is not None:
         parts = owner.split("/")
-        if len(parts) == 3 and parts[1] == files.project:
-            if parts[2] == stack:
-                raise PlanError(f"{NAMESPACE}:clusterStack: stack {stack} names itself as its cluster's owner")
+        # An owner of another project, or this stack itself, is the program's to report, with the other problems.
+        if len(parts) == 3 and parts[1] == files.project and parts[2] != stack:
+            problems = cluster_stack_problems(owner, stack, files.project, stacks_in(project_dir))
+            if problems:
+                raise ConfigError(problems)
             try:
                 owner_plan = run_plan(project_dir, parts[2], organization=parts[0])
             except PlanError as error:
                 raise PlanError(f"{NAMESPACE}:clusterStack: the owning stack {owner} cannot be planned offline: {error}") from None
             stack_outputs[owner] = owner_plan.outputs
-        # Otherwise the reference is left unanswered and the program reports the missing owner.
     mocks = MockCloud(files.region or "us-east-1", stack_outputs=stack_outputs,
                       existing_vpc_id=_existing_vpc_id(files))
     monitor = RecordingMonitor(mocks)
@@ -260,6 +288,34 @@ def run_plan(
     plan = _run_program(project_dir, files, organization, mocks, monitor)
     plan.references = stack_outputs
     return plan
+
+
+def close_event_loop() -> None:
+    """Close the event loops the Pulumi SDK ran the program on, with the tasks a failed program left pending.
+
+    Left open, a loop is collected at interpreter exit, possibly after its
+    self-pipe sockets, and Python prints "Exception ignored in:
+    BaseEventLoop.__del__ ... Invalid file descriptor" after the real message.
+    The next plan in this process gets new loops.
+    """
+    for worker in list(_worker_loops):
+        if not worker.is_running():
+            worker.close()
+    _worker_loops.clear()
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return  # none was made
+    if loop.is_running() or loop.is_closed():
+        return
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+    # A fresh policy holds no loop: the SDK's next asyncio.get_event_loop() makes a new one.
+    asyncio.set_event_loop_policy(None)
 
 
 def _run_program(
@@ -287,6 +343,9 @@ def _run_program(
             name: _sync_await(pulumi.Output.from_input(value).future())
             for name, value in (root.outputs if root is not None else {}).items()
         }
+    except BaseException:
+        close_event_loop()
+        raise
     finally:
         logger.removeHandler(warnings)
     return Plan(
