@@ -8,11 +8,13 @@ service larger than a node) live in ``odyssey.config.stack.StackConfig``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
+from odyssey.domain.quotas import ECS_TMPFS_MOUNT_OPTIONS
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
 
@@ -23,6 +25,7 @@ PATH = re.compile(r"^/[A-Za-z0-9_.~*?/-]*$")
 SECRET_REF = re.compile(r"^[A-Za-z0-9_./-]+$")
 ULIMIT_NAMES = {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
                 "rtprio", "rttime", "sigpending", "stack"}
+TMPFS_PATH = re.compile(r"^/[A-Za-z0-9_.@+/-]*$")
 
 
 
@@ -206,6 +209,41 @@ class Ulimit(Model):
         return self
 
 
+class Tmpfs(Model):
+    """One memory-backed writable mount of a container (ECS ``linuxParameters.tmpfs``)."""
+
+    container_path: str = Field(
+        examples=["/var/cache/nginx"],
+        description="Absolute path in the container where the tmpfs is mounted.",
+    )
+    size_mib: int = Field(
+        ge=1, examples=[64],
+        description="Largest size of the mount in MiB (ECS `size`); what is written there is memory the "
+        "container is charged for.",
+    )
+    mount_options: list[str] = Field(
+        default_factory=list, examples=[["nosuid", "nodev", "noexec"]],
+        description="Linux mount options, from the values ECS accepts (`nosuid`, `nodev`, `noexec`, `ro`, ...). "
+        "Empty: the defaults.",
+    )
+
+    @field_validator("container_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not TMPFS_PATH.match(value) or "/../" in f"{value}/":
+            raise ValueError(f"{value!r} is not an absolute container path such as '/var/cache/nginx'")
+        return value
+
+    @field_validator("mount_options")
+    @classmethod
+    def _options(cls, value: list[str]) -> list[str]:
+        bad = [option for option in value if option not in ECS_TMPFS_MOUNT_OPTIONS]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))} not tmpfs mount options ECS accepts "
+                             f"({', '.join(ECS_TMPFS_MOUNT_OPTIONS)})")
+        return value
+
+
 class Autoscaling(Model):
     """Target tracking on CPU and/or ALB requests per target, between a minimum and a maximum count."""
 
@@ -318,14 +356,23 @@ class ServiceConfig(Model):
         "(`stopTimeout`, at most 120). Default: the ECS agent's default, 30 s.",
     )
     readonly_root_filesystem: bool = Field(
-        False, examples=[True],
-        description="Mount the container's root filesystem read-only, so a compromised process cannot change "
-        "its binaries. Default off: many images write to it, and ECS Exec needs it writable.",
+        True, examples=[True],
+        description="Mount the container's root filesystem read-only (Security Hub ECS.5), so a compromised "
+        "process cannot change its binaries or plant files; give the paths the image writes to as `tmpfs`. "
+        "Unset: read-only, except with `enableExec`, whose agent writes to the root: such a service runs "
+        "writable (the policy pack reports it as advisory). `true` with `enableExec` is refused.",
+    )
+    tmpfs: list[Tmpfs] = Field(
+        default_factory=list, examples=[[{"containerPath": "/tmp", "sizeMib": 64}]],
+        description="Writable memory-backed mounts for a read-only root (ECS `linuxParameters.tmpfs`), such as "
+        "stock nginx's `/var/cache/nginx`, `/var/run` and `/tmp`. Their sizes count against the container's "
+        "`memory`. Empty: none.",
     )
     enable_exec: bool = Field(
         False, examples=[True],
         description="ECS Exec: `odyssey shell STACK SERVICE` opens a shell in a running container through SSM, "
-        "logged to the cluster's exec log group; the task role gets only the SSM channel. Default off.",
+        "encrypted with the cluster's Exec key and logged to the cluster's exec log group; the task role gets "
+        "only the SSM channel and decryption with that key. Needs a writable root filesystem. Default off.",
     )
     health_check_grace_period_seconds: int = Field(
         60, ge=0, le=2_147_483_647, examples=[60],
@@ -349,6 +396,24 @@ class ServiceConfig(Model):
                 f"{', '.join(plain)} {'looks' if len(plain) == 1 else 'look'} like a secret given as a plain value; "
                 f'move it to secrets, for example secrets: {{{plain[0]}: {{ssm: "{plain[0].lower().replace("_", "-")}"}}}}'
             )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _writable_root_for_exec(cls, data: Any) -> Any:
+        # Read-only is the default; a service with ECS Exec defaults to writable, since the agent writes to the root.
+        if isinstance(data, dict) and not {"readonlyRootFilesystem", "readonly_root_filesystem"} & data.keys():
+            if data.get("enableExec", data.get("enable_exec")) is True:
+                return {**data, "readonlyRootFilesystem": False}
+        return data
+
+    @field_validator("tmpfs")
+    @classmethod
+    def _tmpfs(cls, value: list[Tmpfs]) -> list[Tmpfs]:
+        paths = [mount.container_path for mount in value]
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise ValueError(f"mounts {', '.join(twice)} more than once")
         return value
 
     @field_validator("ulimits")
@@ -378,7 +443,12 @@ class ServiceConfig(Model):
             problems.append("autoscaling.requestsPerTarget needs a public service (it counts ALB requests)")
         if self.enable_exec and self.readonly_root_filesystem:
             problems.append("enableExec needs a writable root filesystem (the ECS Exec agent writes to it); "
-                            "turn off readonlyRootFilesystem or enableExec")
+                            "leave readonlyRootFilesystem unset (a service with enableExec then runs writable) or "
+                            "turn off enableExec")
+        scratch = sum(mount.size_mib for mount in self.tmpfs)
+        if scratch > self.memory:
+            problems.append(f"tmpfs mounts take {scratch} MiB, above memory ({self.memory}); tmpfs is memory the "
+                            "container is charged for")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -33,6 +33,7 @@ from odyssey.domain.quotas import (
     ALB_TARGET_GROUPS_PER_LOAD_BALANCER,
 )
 from odyssey.domain.routing import BAND_SIZE
+from odyssey.domain.waf import DEFAULT_RATE_WINDOW_SECONDS, RATE_LIMIT_MAX, RATE_LIMIT_MIN
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -48,6 +49,8 @@ LISTENER_SLOTS = 10
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
 # A stack registered with its slot alone may route this many public services: five such stacks share one ALB.
 DEFAULT_ROUTING_BUDGET = 20
+# Requests per client address per 5 minutes before WAF blocks it: ~6.7 a second, above any one person's browsing.
+DEFAULT_WAF_RATE_LIMIT = 2_000
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 TAG_KEY = re.compile(r"^[A-Za-z0-9+\-=._:@]{1,128}$")
@@ -468,6 +471,25 @@ class ClusterConfig(Model):
         )
 
 
+class WafConfig(Model):
+    """The WAF web ACL in front of each ALB of the ingress pool."""
+
+    enabled: bool = Field(
+        True, examples=[True],
+        description="Put a WAFv2 web ACL in front of every ALB of the pool: the AWS managed rule groups (core "
+        "rule set, known bad inputs, Amazon IP reputation list) and a per-address rate limit, logged to "
+        "`aws-waf-logs-<alb name>`. Turn off only where the cost is not worth it (a throwaway stack); the policy "
+        "pack's `waf-on-load-balancers` then reports it.",
+    )
+    rate_limit: int = Field(
+        DEFAULT_WAF_RATE_LIMIT, ge=RATE_LIMIT_MIN, le=RATE_LIMIT_MAX, examples=[DEFAULT_WAF_RATE_LIMIT],
+        description=f"Requests one client address may send in {DEFAULT_RATE_WINDOW_SECONDS // 60} minutes "
+        f"before WAF blocks it ({RATE_LIMIT_MIN}-{RATE_LIMIT_MAX:,}, AWS WAF's range). Default: "
+        f"{DEFAULT_WAF_RATE_LIMIT:,}, about {DEFAULT_WAF_RATE_LIMIT // 300} requests a second, far above one "
+        "browser and well below a flood.",
+    )
+
+
 class LoadBalancerConfig(Model):
     """The one Application Load Balancer every service on the cluster shares."""
 
@@ -508,6 +530,10 @@ class LoadBalancerConfig(Model):
         description="The account's quota of listener rules per ALB (`rules-per-application-load-balancer`; AWS's "
         "default 100, adjustable through Service Quotas). The routing budgets of the stacks on one ALB must fit "
         "it; past it the owner runs another ALB.",
+    )
+    waf: WafConfig = Field(
+        default_factory=WafConfig, examples=[{"enabled": True, "rateLimit": DEFAULT_WAF_RATE_LIMIT}],
+        description="The WAF web ACL of each ALB (see `waf.*`). Default: on, with the default rate limit.",
     )
     hosted_zone_id: str | None = Field(
         None, examples=["Z0123456789ABCDEFGHIJ"],

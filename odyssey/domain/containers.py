@@ -60,6 +60,7 @@ class ServiceContainerSettings(ContainerSettings, Protocol):
     secrets: Mapping[str, Any]  # name -> a reference with ``ssm`` or ``secrets_manager``
     health_check: Any | None  # command, interval/timeout/start_period seconds, retries
     ulimits: Mapping[str, Any]  # name -> soft and hard
+    tmpfs: Sequence[Any]  # container_path, size_mib, mount_options: writable scratch space on a read-only root
 
 
 # RegisterTaskDefinition accepts the keys in any order, but the JSON text is the
@@ -124,7 +125,7 @@ def _service_parts(service: ServiceContainerSettings, secrets: SecretLocations) 
             for k, ref in sorted(service.secrets.items())
         ],
         # An init process reaps zombies and is what ECS Exec needs.
-        "linuxParameters": {"initProcessEnabled": True},
+        "linuxParameters": {"initProcessEnabled": True, **_tmpfs(service.tmpfs)},
     }
     if service.memory_reservation is not None:
         parts["memoryReservation"] = service.memory_reservation
@@ -144,6 +145,14 @@ def _service_parts(service: ServiceContainerSettings, secrets: SecretLocations) 
             {"name": k, "softLimit": v.soft, "hardLimit": v.hard} for k, v in sorted(service.ulimits.items())
         ]
     return parts
+
+
+def _tmpfs(mounts: Sequence[Any]) -> dict[str, Any]:
+    """Memory-backed mounts (counted in the container's memory) where a read-only root needs scratch space."""
+    if not mounts:
+        return {}
+    return {"tmpfs": [{"containerPath": m.container_path, "size": m.size_mib, "mountOptions": list(m.mount_options)}
+                      for m in mounts]}
 
 
 def command_override(container: str, command: list[str]) -> Mapping[str, Any]:
