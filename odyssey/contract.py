@@ -32,6 +32,13 @@ class MachineLayerOutputs:
     settings, which ``odyssey status`` and ``cycle-audit`` check the live
     cluster against (with ``availability_zones``); they are None on a stack
     whose owner was deployed before it exported them.
+    ``logs_key_arn`` is the owner's logs key, which encrypts every log group of
+    the owner and its tenants, and ``exec_key_arn`` the key ECS Exec sessions on
+    the cluster are encrypted with (tasks with Exec may decrypt with it). Both
+    are None on a tenant of an owner deployed before it exported them: its log
+    groups are then created without a key (the pack reports them) and its Exec
+    tasks get no decrypt grant (that owner's cluster encrypts no sessions);
+    redeploying the owner, then the tenant, encrypts them.
     """
 
     region: pulumi.Input[str]
@@ -60,12 +67,15 @@ class MachineLayerOutputs:
     max_instance_lifetime_seconds: int | None
     tenancies: dict[str, dict[str, Any]]
     load_balancers: list[dict[str, pulumi.Input[str | None]]]
+    logs_key_arn: pulumi.Input[str] | None
+    exec_key_arn: pulumi.Input[str] | None
 
     @classmethod
     def of_owner(cls, region: str, stack: str, network: Any, ingresses: list[Any], cluster: Any, instance_type: str,
                  tenancies: dict[str, dict[str, Any]], min_size: int,
-                 max_instance_lifetime_seconds: int) -> MachineLayerOutputs:
-        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings."""
+                 max_instance_lifetime_seconds: int, logs_key_arn: pulumi.Input[str]) -> MachineLayerOutputs:
+        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings,
+        and its logs key."""
         ingress = ingresses[0]
         return cls(
             region=region,
@@ -94,6 +104,8 @@ class MachineLayerOutputs:
             max_instance_lifetime_seconds=max_instance_lifetime_seconds,
             tenancies=tenancies,
             load_balancers=[load_balancer_outputs(i) for i in ingresses],
+            logs_key_arn=logs_key_arn,
+            exec_key_arn=cluster.exec_key_arn,
         )
 
     def tenancy(self, stack: str) -> dict[str, Any] | None:
