@@ -17,6 +17,7 @@ from policies.rules.catalog import POLICIES
 from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86_64, MIN_INSTANCES, RESOLVE_SSM
 from tests.plans import ROOT
 from tests.policies.policy_harness import UNKNOWN, Protocol, R, run_direct
+from tests.policies.security_cases import SECURITY_CASES
 from tests.policies.tenancy_cases import TENANCY_CASES, target_groups
 
 ASG = "aws:autoscaling/group:Group"
@@ -216,6 +217,7 @@ CASES = {
         ("unknown image", [R(TD, "web-task", {"containerDefinitions": UNKNOWN})], None, [], True),
     ],
     **TENANCY_CASES,
+    **SECURITY_CASES,
     "imdsv2-required": [
         ("required, hop 1", [R(LT, "lt", GOOD_LT)], None, [], False),
         ("optional tokens", [R(LT, "lt", {**GOOD_LT, "metadataOptions": {"httpTokens": "optional",
