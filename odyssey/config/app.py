@@ -365,8 +365,9 @@ class ServiceConfig(Model):
     tmpfs: list[Tmpfs] = Field(
         default_factory=list, examples=[[{"containerPath": "/tmp", "sizeMib": 64}]],
         description="Writable memory-backed mounts for a read-only root (ECS `linuxParameters.tmpfs`), such as "
-        "stock nginx's `/var/cache/nginx`, `/var/run` and `/tmp`. Their sizes count against the container's "
-        "`memory`. Empty: none.",
+        "stock nginx's `/var/cache/nginx`, `/var/run` and `/tmp`: each `containerPath` (absolute, once), "
+        "`sizeMib` (at least 1; together at most `memory`, which they count against) and `mountOptions` (Linux "
+        "options ECS accepts, such as `nosuid`, `nodev`, `noexec`). Empty: none.",
     )
     enable_exec: bool = Field(
         False, examples=[True],
