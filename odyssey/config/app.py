@@ -12,9 +12,18 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
+from odyssey.config.base import (
+    DNS_NAME,
+    Email,
+    Model,
+    PinnedImage,
+    Setting,
+    Tmpfs,
+    check_env_names,
+    check_hosts,
+    check_tmpfs,
+)
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
-from odyssey.domain.quotas import ECS_TMPFS_MOUNT_OPTIONS
 from odyssey.domain.schedules import schedule_expression_problem
 from policies.rules.secrets import looks_like_secret
 
@@ -25,7 +34,6 @@ PATH = re.compile(r"^/[A-Za-z0-9_.~*?/-]*$")
 SECRET_REF = re.compile(r"^[A-Za-z0-9_./-]+$")
 ULIMIT_NAMES = {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
                 "rtprio", "rttime", "sigpending", "stack"}
-TMPFS_PATH = re.compile(r"^/[A-Za-z0-9_.@+/-]*$")
 
 
 
@@ -209,41 +217,6 @@ class Ulimit(Model):
         return self
 
 
-class Tmpfs(Model):
-    """One memory-backed writable mount of a container (ECS ``linuxParameters.tmpfs``)."""
-
-    container_path: str = Field(
-        examples=["/var/cache/nginx"],
-        description="Absolute path in the container where the tmpfs is mounted.",
-    )
-    size_mib: int = Field(
-        ge=1, examples=[64],
-        description="Largest size of the mount in MiB (ECS `size`); what is written there is memory the "
-        "container is charged for.",
-    )
-    mount_options: list[str] = Field(
-        default_factory=list, examples=[["nosuid", "nodev", "noexec"]],
-        description="Linux mount options, from the values ECS accepts (`nosuid`, `nodev`, `noexec`, `ro`, ...). "
-        "Empty: the defaults.",
-    )
-
-    @field_validator("container_path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not TMPFS_PATH.match(value) or "/../" in f"{value}/":
-            raise ValueError(f"{value!r} is not an absolute container path such as '/var/cache/nginx'")
-        return value
-
-    @field_validator("mount_options")
-    @classmethod
-    def _options(cls, value: list[str]) -> list[str]:
-        bad = [option for option in value if option not in ECS_TMPFS_MOUNT_OPTIONS]
-        if bad:
-            raise ValueError(f"{', '.join(map(repr, bad))} not tmpfs mount options ECS accepts "
-                             f"({', '.join(ECS_TMPFS_MOUNT_OPTIONS)})")
-        return value
-
-
 class Autoscaling(Model):
     """Target tracking on CPU and/or ALB requests per target, between a minimum and a maximum count."""
 
@@ -408,14 +381,7 @@ class ServiceConfig(Model):
                 return {**data, "readonlyRootFilesystem": False}
         return data
 
-    @field_validator("tmpfs")
-    @classmethod
-    def _tmpfs(cls, value: list[Tmpfs]) -> list[Tmpfs]:
-        paths = [mount.container_path for mount in value]
-        twice = sorted({p for p in paths if paths.count(p) > 1})
-        if twice:
-            raise ValueError(f"mounts {', '.join(twice)} more than once")
-        return value
+    _tmpfs = field_validator("tmpfs")(check_tmpfs)
 
     @field_validator("ulimits")
     @classmethod

@@ -14,7 +14,17 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
+from odyssey.config.base import (
+    DNS_NAME,
+    Email,
+    Model,
+    PinnedImage,
+    Setting,
+    Tmpfs,
+    check_env_names,
+    check_hosts,
+    check_tmpfs,
+)
 from odyssey.domain import userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
@@ -214,8 +224,19 @@ class HostDaemon(Model):
         description="Environment variables of the container, name to value, in plain text in the task "
         "definition (no secrets here).",
     )
+    readonly_root_filesystem: bool = Field(
+        True, examples=[True],
+        description="Mount the container's root filesystem read-only (Security Hub ECS.5); give the paths the "
+        "daemon writes to (buffers, state) as `tmpfs`, or turn this off for an image that cannot run so.",
+    )
+    tmpfs: list[Tmpfs] = Field(
+        default_factory=list, examples=[[{"containerPath": "/tmp", "sizeMib": 64}]],
+        description="Writable memory-backed mounts (ECS `linuxParameters.tmpfs`), as for a service's `tmpfs`: "
+        "each `containerPath`, `sizeMib` and `mountOptions`. Empty: none.",
+    )
 
     _env_names = field_validator("environment")(check_env_names)
+    _tmpfs = field_validator("tmpfs")(check_tmpfs)
 
 
 class TenancyConfig(Model):

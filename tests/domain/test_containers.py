@@ -87,6 +87,14 @@ def test_a_service_with_exec_runs_writable_unless_told_otherwise():
     assert built["readonlyRootFilesystem"] is False
 
 
+def test_a_host_daemon_may_write_to_tmpfs_or_run_writable():
+    daemon = HostDaemon.model_validate({**DAEMON.model_dump(by_alias=True), "readonlyRootFilesystem": False,
+                                        "tmpfs": [{"containerPath": "/buffers", "sizeMib": 32}]})
+    built = container_definition("log-router", daemon, "/odyssey/hosts", "eu-west-1")
+    assert built["readonlyRootFilesystem"] is False
+    assert built["linuxParameters"] == {"tmpfs": [{"containerPath": "/buffers", "size": 32, "mountOptions": []}]}
+
+
 def test_a_host_daemon_container_is_the_common_part_alone():
     assert container_definition("log-router", DAEMON, "/odyssey/hosts", "eu-west-1") == {
         "name": "log-router",
@@ -95,6 +103,7 @@ def test_a_host_daemon_container_is_the_common_part_alone():
         "cpu": 64,
         "memory": 128,
         "privileged": False,
+        "readonlyRootFilesystem": True,
         "environment": [{"name": "LOG_LEVEL", "value": "info"}],
         # Blocking (the awslogs default), as daemons always logged.
         "logConfiguration": {"logDriver": "awslogs", "options": {
