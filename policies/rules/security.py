@@ -14,8 +14,6 @@ from typing import Any
 from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -121,33 +119,49 @@ waf_on_load_balancers = StackValidationPolicy(
 # ------------------------------------------------------------ ECS Exec encryption (CKV_AWS_224)
 
 EXEC_SCHEMA = PolicyConfigSchema(
-    properties={"requireEncryptedSessionLogs": {
-        "type": "boolean", "default": True,
-        "description": "Exec sessions must also be logged (logging OVERRIDE) to an encrypted log group or bucket."}},
+    properties={
+        "requireEncryptedSessionLogs": {
+            "type": "boolean", "default": True,
+            "description": "Exec sessions must also be logged (logging OVERRIDE) to an encrypted log group or "
+                           "bucket."},
+        "requireKeyProtection": {
+            "type": "boolean", "default": True,
+            "description": "A key in the stack that encrypts Exec sessions must be rotated and protected."},
+    },
 )
 
 
-def _validate_exec(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != ECS_CLUSTER:
-        return
-    config = config_with_defaults(EXEC_SCHEMA, args.get_config())
-    exec_config = dig(args.props, "configuration", "executeCommandConfiguration") or {}
+def _exec_checks(cluster, config: dict[str, Any], report: ReportViolation) -> None:
+    exec_config = dig(cluster.props, "configuration", "executeCommandConfiguration") or {}
     if not exec_config.get("kmsKeyId"):
-        report("ECS Exec sessions are not encrypted with a customer-managed key: set configuration."
-               "executeCommandConfiguration.kmsKeyId.")
+        report(f"ECS Exec sessions on cluster '{cluster.name}' are not encrypted with a customer-managed key: set "
+               "configuration.executeCommandConfiguration.kmsKeyId.", cluster.urn)
     if config["requireEncryptedSessionLogs"]:
         logs = exec_config.get("logConfiguration") or {}
         if exec_config.get("logging") != "OVERRIDE" or not (
                 truthy(logs.get("cloudWatchEncryptionEnabled")) or truthy(logs.get("s3BucketEncryptionEnabled"))):
-            report("ECS Exec session logs are not encrypted: set logging OVERRIDE with logConfiguration."
-                   "cloudWatchEncryptionEnabled (to a log group encrypted with a KMS key).")
+            report(f"ECS Exec session logs of cluster '{cluster.name}' are not encrypted: set logging OVERRIDE with "
+                   "logConfiguration.cloudWatchEncryptionEnabled (to a log group encrypted with a KMS key).",
+                   cluster.urn)
+    if config["requireKeyProtection"]:
+        for key in (k for k in deps(cluster, "configuration") if k.resource_type == KMS_KEY):
+            if not (truthy(key.props.get("enableKeyRotation")) and key.opts.protect):
+                report(f"KMS key '{key.name}' encrypts ECS Exec sessions but is not rotated and protected.", key.urn)
 
 
-ecs_exec_encrypted = ResourceValidationPolicy(
+def _validate_exec(args: StackValidationArgs, report: ReportViolation) -> None:
+    config = config_with_defaults(EXEC_SCHEMA, args.get_config())
+    stack, unresolved = Stack(args), Unresolved()
+    for cluster in stack.of_type(ECS_CLUSTER):
+        unresolved.check(cluster, lambda c=cluster: _exec_checks(c, config, report))
+    unresolved.raise_if_any()
+
+
+ecs_exec_encrypted = StackValidationPolicy(
     name="ecs-exec-encrypted",
     description="ECS Exec sessions are encrypted with a customer-managed KMS key and logged to an encrypted log "
-                "group, so a shell into a production container leaves a transcript nobody else can read "
-                "(Checkov CKV_AWS_224).",
+                "group, the key rotated and protected, so a shell into a production container leaves a transcript "
+                "nobody else can read (Checkov CKV_AWS_224).",
     config_schema=EXEC_SCHEMA,
     validate=_validate_exec,
 )

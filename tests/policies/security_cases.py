@@ -120,11 +120,18 @@ SECURITY_CASES = {
          ["not encrypted with a customer-managed key"], False),
         ("logs not encrypted", cluster({"executeCommandConfiguration": {
             **EXEC_CONFIG["executeCommandConfiguration"], "logConfiguration": {"cloudWatchLogGroupName": "/x"}}}),
-         None, ["session logs are not encrypted"], False),
+         None, ["session logs of cluster 'cluster' are not encrypted"], False),
         ("logs not encrypted, not required", cluster({"executeCommandConfiguration": {
             **EXEC_CONFIG["executeCommandConfiguration"], "logConfiguration": {"cloudWatchLogGroupName": "/x"}}}),
          {"requireEncryptedSessionLogs": False}, [], False),
         ("no configuration at all", cluster(None), None, ["not encrypted with a customer-managed key"], False),
+        ("the stack's own key, rotated and protected", [R(KEY, "exec-key", {"enableKeyRotation": True}, protect=True),
+                                                        R(CLUSTER, "cluster", {"configuration": EXEC_CONFIG},
+                                                          deps={"configuration": ["exec-key"]})], None, [], False),
+        ("the stack's own key, unprotected", [R(KEY, "exec-key", {"enableKeyRotation": True}),
+                                              R(CLUSTER, "cluster", {"configuration": EXEC_CONFIG},
+                                                deps={"configuration": ["exec-key"]})], None,
+         ["'exec-key' encrypts ECS Exec sessions but is not rotated and protected"], False),
     ],
     "log-groups-encrypted": [
         ("encrypted with the stack's rotated, protected key", logs_with_key(), None, [], False),
