@@ -37,6 +37,13 @@ class MachineLayerOutputs:
     which every application stack's subscription filters name, and, for people,
     the domain's endpoint and its Dashboards URL. All None when the owner has no
     log search (or predates it); then no stack subscribes its log groups.
+    ``logs_key_arn`` is the owner's logs key, which encrypts every log group of
+    the owner and its tenants, and ``exec_key_arn`` the key ECS Exec sessions on
+    the cluster are encrypted with (tasks with Exec may decrypt with it). Both
+    are None on a tenant of an owner deployed before it exported them: its log
+    groups are then created without a key (the pack reports them) and its Exec
+    tasks get no decrypt grant (that owner's cluster encrypts no sessions);
+    redeploying the owner, then the tenant, encrypts them.
     """
 
     region: pulumi.Input[str]
@@ -65,6 +72,8 @@ class MachineLayerOutputs:
     max_instance_lifetime_seconds: int | None
     tenancies: dict[str, dict[str, Any]]
     load_balancers: list[dict[str, pulumi.Input[str | None]]]
+    logs_key_arn: pulumi.Input[str] | None
+    exec_key_arn: pulumi.Input[str] | None
     log_search_stream_arn: pulumi.Input[str | None] = None
     log_search_role_arn: pulumi.Input[str | None] = None
     log_search_endpoint: pulumi.Input[str | None] = None
@@ -73,9 +82,10 @@ class MachineLayerOutputs:
     @classmethod
     def of_owner(cls, region: str, stack: str, network: Any, ingresses: list[Any], cluster: Any, instance_type: str,
                  tenancies: dict[str, dict[str, Any]], min_size: int,
-                 max_instance_lifetime_seconds: int, log_search: Any | None = None) -> MachineLayerOutputs:
-        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings
-        and LogSearch (None without one)."""
+                 max_instance_lifetime_seconds: int, logs_key_arn: pulumi.Input[str],
+                 log_search: Any | None = None) -> MachineLayerOutputs:
+        """The outputs of a stack that owns its cluster: its Network, SharedLoadBalancers, SharedCluster, settings,
+        its logs key and its LogSearch (None without one)."""
         ingress = ingresses[0]
         return cls(
             region=region,
@@ -104,6 +114,8 @@ class MachineLayerOutputs:
             max_instance_lifetime_seconds=max_instance_lifetime_seconds,
             tenancies=tenancies,
             load_balancers=[load_balancer_outputs(i) for i in ingresses],
+            logs_key_arn=logs_key_arn,
+            exec_key_arn=cluster.exec_key_arn,
             log_search_stream_arn=log_search.stream_arn if log_search else None,
             log_search_role_arn=log_search.subscription_role_arn if log_search else None,
             log_search_endpoint=log_search.endpoint if log_search else None,

@@ -18,6 +18,9 @@ ROLE_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")  # IAM role names
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SSM_PATH = re.compile(r"^/[A-Za-z0-9_./-]+/$")  # SSM parameter hierarchy
 SECRETS_MANAGER_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+WEB_ACL_NAME = re.compile(r"^[\w-]{1,128}$")  # AWS WAF CreateWebACL Name (also its metric name)
+WAF_LOG_GROUP = re.compile(r"^aws-waf-logs-[.\-_/#A-Za-z0-9]{1,499}$")  # WAF's required prefix, CloudWatch's rule
+KMS_ALIAS = re.compile(r"^alias/(?!aws/)[a-zA-Z0-9/_-]{1,250}$")  # KMS CreateAlias AliasName
 
 
 def alb_name_ok(name: str) -> bool:

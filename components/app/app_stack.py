@@ -42,7 +42,7 @@ class AppStackArgs:
 
     Attributes:
         config: the whole stack configuration; the stack reads ``app``, ``services``, ``schedules``, the region,
-            log retention and ``protectStatefulResources``.
+            both log retentions and ``protectStatefulResources``.
         project: the Pulumi project, part of the log group, namespace and task family names.
         stack: the Pulumi stack, which prefixes every ECS service name (``<stack>-<service>``).
         machine: the machine layer's outputs (this stack's own, or the owner's through a StackReference): cluster,
@@ -82,7 +82,8 @@ class AppStack(pulumi.ComponentResource):
         )
         logs = log_group(
             f"{name}-logs",
-            LogGroupArgs(names.app_log_group, config.log_retention_days, config.protect_stateful_resources),
+            LogGroupArgs(names.app_log_group, config.log_retention_days, config.protect_stateful_resources,
+                         args.machine.logs_key_arn),
             self,
         )
         topic = AlertTopic(
@@ -145,7 +146,7 @@ class AppStack(pulumi.ComponentResource):
             )
         events = EventStream(
             f"{name}-event-stream",
-            EventStreamArgs(shared, config.log_retention_days, config.protect_stateful_resources),
+            EventStreamArgs(shared, config.security_log_retention_days, config.protect_stateful_resources),
             opts=child,
         )
         machine = args.machine

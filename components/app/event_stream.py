@@ -30,7 +30,7 @@ class EventStreamArgs:
     Attributes:
         shared: the stack's project, stack, region, cluster and SNS topic, which the EventBridge rules match on
             and send to.
-        log_retention_days: retention of the audit log group, a CloudWatch Logs retention value.
+        log_retention_days: retention of the audit log group, a security log (``odyssey:securityLogRetentionDays``).
         protect_logs: protect and retain the audit log group (``odyssey:protectStatefulResources``).
     """
 
@@ -86,7 +86,8 @@ class EventStream(pulumi.ComponentResource):
         shared, names = args.shared, args.shared.names
         audit = log_group(
             f"{name}-audit",
-            LogGroupArgs(names.event_audit_log_group, args.log_retention_days, args.protect_logs),
+            LogGroupArgs(names.event_audit_log_group, args.log_retention_days, args.protect_logs,
+                         shared.machine.logs_key_arn),
             self,
         )
         # EventBridge writes to CloudWatch Logs under a resource policy on the log group.

@@ -158,7 +158,7 @@ class Service(pulumi.ComponentResource):
         })
 
     def _task_role(self, name: str, args: ServiceArgs) -> aws.iam.Role:
-        """Least privilege: nothing by default; the configured policies; ECS Exec's channel when enabled."""
+        """Least privilege: nothing by default; the configured policies; ECS Exec's channel and key when enabled."""
         shared, config = args.shared, args.config
         role = aws.iam.Role(
             f"{name}-task",
@@ -173,8 +173,9 @@ class Service(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-task-exec",
                 role=role.id,
-                policy=pulumi.Output.all(shared.secrets, shared.machine.exec_log_group_name).apply(
-                    lambda v: exec_policy(shared.region, v[0].account_id, v[1], v[0].partition)),
+                policy=pulumi.Output.all(shared.secrets, shared.machine.exec_log_group_name,
+                                         shared.machine.exec_key_arn).apply(
+                    lambda v: exec_policy(shared.region, v[0].account_id, v[1], v[0].partition, v[2])),
                 opts=self._child,
             )
         return role

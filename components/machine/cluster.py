@@ -16,8 +16,10 @@ import pulumi_aws as aws
 from components.machine.host_daemon import HostDaemon, HostDaemonArgs
 from components.machine.node_group import NodeGroup, NodeGroupArgs
 from components.shared.alert_topic import AlertTopic, AlertTopicArgs
+from components.shared.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.shared.log_group import LogGroupArgs, log_group
 from odyssey.config.machine import ClusterConfig
+from odyssey.domain.iam import account_key_policy
 
 # Dynamic host ports come from the instance's ephemeral range; this covers both
 # ranges ECS documents (32768-60999 on Linux, up to 65535 on older agents).
@@ -44,8 +46,11 @@ class SharedClusterArgs:
             created here.
         exec_log_group_name: name of the log group of ECS Exec sessions (the cluster's execute-command logging).
         host_log_group_name: name of the log group the host daemons log to.
-        log_retention_days: retention of both log groups, a CloudWatch Logs retention value.
-        protect_logs: protect and retain both log groups (``odyssey:protectStatefulResources``).
+        log_retention_days: retention of the hosts' log group, a CloudWatch Logs retention value.
+        security_log_retention_days: retention of the Exec session log group, a security log.
+        protect_logs: protect and retain both log groups and the Exec key (``odyssey:protectStatefulResources``).
+        logs_key_arn: the stack's logs key, which encrypts both log groups.
+        exec_key_alias: the alias of the key ECS Exec sessions are encrypted with, which the cluster creates.
         instance_tags: tags for the instances (propagated by the Auto Scaling group), their volumes and network
             interfaces (the launch template), which the provider's default tags do not reach. Default: none.
     """
@@ -59,7 +64,10 @@ class SharedClusterArgs:
     exec_log_group_name: str
     host_log_group_name: str
     log_retention_days: int
+    security_log_retention_days: int
     protect_logs: bool
+    logs_key_arn: pulumi.Input[str]
+    exec_key_alias: str
     instance_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -68,13 +76,17 @@ class SharedCluster(pulumi.ComponentResource):
 
     Outputs: ``cluster_name``, ``cluster_arn``, ``capacity_provider_name``,
     ``auto_scaling_group_name``, ``instance_security_group_id``,
-    ``instance_role_arn`` and ``host_log_group_name``.
+    ``instance_role_arn``, ``host_log_group_name``, ``exec_log_group_name`` and ``exec_key_arn``.
     """
 
     def __init__(self, name: str, args: SharedClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("odyssey:cluster:SharedCluster", name, None, opts)
         exec_logs, host_logs = self._log_groups(name, args)
-        cluster = self._cluster(name, args, exec_logs)
+        exec_key = EncryptionKey(f"{name}-exec", EncryptionKeyArgs(
+            description=f"Encrypts ECS Exec sessions on the {args.cluster_name} cluster",
+            alias=args.exec_key_alias, policy=account_key_policy, protect=args.protect_logs,
+        ), opts=pulumi.ResourceOptions(parent=self))
+        cluster = self._cluster(name, args, exec_logs, exec_key.arn)
         instance_sg = self._security_groups(name, args)
         nodes = NodeGroup(
             name,
@@ -100,6 +112,7 @@ class SharedCluster(pulumi.ComponentResource):
         self.instance_role_arn = nodes.instance_role_arn
         self.host_log_group_name = host_logs.name
         self.exec_log_group_name = exec_logs.name
+        self.exec_key_arn = exec_key.arn
         self._alarms(name, args, cluster.name)
         self.register_outputs(
             {
@@ -112,24 +125,26 @@ class SharedCluster(pulumi.ComponentResource):
         )
 
     def _log_groups(self, name: str, args: SharedClusterArgs) -> tuple[aws.cloudwatch.LogGroup, aws.cloudwatch.LogGroup]:
-        exec_logs = log_group(
-            f"{name}-exec", LogGroupArgs(args.exec_log_group_name, args.log_retention_days, args.protect_logs), self
-        )
-        host_logs = log_group(
-            f"{name}-hosts", LogGroupArgs(args.host_log_group_name, args.log_retention_days, args.protect_logs), self
-        )
+        exec_logs = log_group(f"{name}-exec", LogGroupArgs(
+            args.exec_log_group_name, args.security_log_retention_days, args.protect_logs, args.logs_key_arn), self)
+        host_logs = log_group(f"{name}-hosts", LogGroupArgs(
+            args.host_log_group_name, args.log_retention_days, args.protect_logs, args.logs_key_arn), self)
         return exec_logs, host_logs
 
-    def _cluster(self, name: str, args: SharedClusterArgs, exec_logs: aws.cloudwatch.LogGroup) -> aws.ecs.Cluster:
-        """Container Insights on; ECS Exec sessions logged to the exec log group."""
+    def _cluster(self, name: str, args: SharedClusterArgs, exec_logs: aws.cloudwatch.LogGroup,
+                 exec_key_arn: pulumi.Output[str]) -> aws.ecs.Cluster:
+        """Container Insights on; ECS Exec sessions encrypted with the Exec key (Checkov CKV_AWS_224) and logged,
+        encrypted, to the exec log group."""
         return aws.ecs.Cluster(
             f"{name}-ecs",
             name=args.cluster_name,
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             configuration=aws.ecs.ClusterConfigurationArgs(
                 execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                    kms_key_id=exec_key_arn,
                     logging="OVERRIDE",
                     log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                        cloud_watch_encryption_enabled=True,
                         cloud_watch_log_group_name=exec_logs.name,
                     ),
                 )

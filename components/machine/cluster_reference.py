@@ -23,10 +23,12 @@ from odyssey.contract import MachineLayerOutputs
 OPTIONAL_OUTPUTS = frozenset({"httpsListenerArn"})
 # Outputs added after owners were first deployed. An owner deployed before them still serves its application
 # stacks (nothing here depends on them): they are passed on as None, and `odyssey status` and `cycle-audit`
-# then compare against the invariants and say so. Redeploying the owner exports them.
-ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds", "tenancies", "loadBalancers",
-                         # An owner from before log search has none: its stacks' log groups stay unsubscribed.
-                         "logSearchStreamArn", "logSearchRoleArn", "logSearchEndpoint", "logSearchDashboardsUrl"})
+# then compare against the invariants and say so. Redeploying the owner exports them. Without the keys
+# (logsKeyArn, execKeyArn) a tenant's log groups go unencrypted until the owner is redeployed (see the contract);
+# an owner from before log search has none of its outputs: its stacks' log groups stay unsubscribed.
+ADDED_LATER = frozenset({"minSize", "maxInstanceLifetimeSeconds", "tenancies", "loadBalancers", "logsKeyArn",
+                         "execKeyArn", "logSearchStreamArn", "logSearchRoleArn", "logSearchEndpoint",
+                         "logSearchDashboardsUrl"})
 
 
 class OwnerNotDeployedError(Exception):

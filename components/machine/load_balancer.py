@@ -4,7 +4,9 @@ The design sources paid for one ELB per service per environment (70+ in 003);
 here all services of all application stacks share one ALB and route by listener
 rules to target groups of dynamic host ports. HTTPS terminates with the
 configured (wildcard) certificate; HTTP only redirects. Access logs go to an
-encrypted, private S3 bucket with an expiry.
+encrypted, private S3 bucket with an expiry. A WAF web ACL (AWS managed rule
+groups and a per-address rate limit, ``odyssey.domain.waf``) guards each ALB
+and logs to its own ``aws-waf-logs-`` group, unless the config turns it off.
 
 When the tenants' routing budgets outgrow one ALB's quotas (100 target groups,
 not adjustable), the owner runs an ingress pool (``ingress_pool``): ALB 1 is
@@ -23,12 +25,17 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
+from components.shared.log_group import LogGroupArgs, log_group
 from components.shared.stateful import stateful_options
 from odyssey.config.machine import LoadBalancerConfig
 from odyssey.domain.iam import access_log_bucket_policy
+from odyssey.domain.naming import waf_log_group, web_acl_name
 from odyssey.domain.routing import NOT_FOUND_BODY, NOT_FOUND_CONTENT_TYPE, NOT_FOUND_STATUS
+from odyssey.domain.waf import visibility, web_acl_rules
 
-ACCESS_LOG_PREFIX = "alb"  # ALB 1's prefix; ALB k writes under alb/<its name>/, inside the same expiry rule
+ACCESS_LOG_PREFIX = "alb"  # ALB 1's prefix; ALB k writes under alb/<its name>/
+# A web ACL in front of an ALB is regional (CloudFront's are global).
+WAF_SCOPE = "REGIONAL"
 FIXED_404 = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
@@ -61,8 +68,10 @@ class SharedLoadBalancerArgs:
         region: region of the ALB; it picks the regional ELB account allowed to write access logs to the bucket.
         vpc_id: VPC of the ALB's security group.
         public_subnet_ids: subnets the internet-facing ALB is placed in, in at least two availability zones.
-        protect_logs: protect and retain the access-log bucket, and keep S3 from emptying it on delete
-            (``odyssey:protectStatefulResources``).
+        protect_logs: protect and retain the access-log bucket and the WAF log group, and keep S3 from emptying
+            the bucket on delete (``odyssey:protectStatefulResources``).
+        logs_key_arn: the stack's logs key, which encrypts the WAF log group.
+        security_log_retention_days: retention of the WAF log group, a security log.
         log_prefix: where in the bucket this ALB writes its access logs. Default: ``alb``.
         shared_logs: another ALB's access-log bucket to write to; None (the default): create one.
         pool_log_prefixes: the prefixes of the other ALBs that write to the bucket this one creates; its policy
@@ -75,6 +84,8 @@ class SharedLoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
     protect_logs: bool
+    logs_key_arn: pulumi.Input[str]
+    security_log_retention_days: int
     log_prefix: str = ACCESS_LOG_PREFIX
     shared_logs: AccessLogBucket | None = None
     pool_log_prefixes: tuple[str, ...] = ()
@@ -135,6 +146,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]),
         )
 
+        if config.waf.enabled:
+            self._firewall(name, args)
+
         if config.certificate_arn:
             https = aws.lb.Listener(
                 f"{name}-https",
@@ -187,6 +201,32 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             }
         )
 
+    def _firewall(self, name: str, args: SharedLoadBalancerArgs) -> None:
+        """The web ACL (Checkov CKV2_AWS_28), its association with the ALB and its logging (a security log)."""
+        child = pulumi.ResourceOptions(parent=self)
+        acl_name = web_acl_name(args.load_balancer_name)
+        acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=acl_name,
+            description=f"Guards the {args.load_balancer_name} load balancer: AWS managed rules and a rate limit",
+            scope=WAF_SCOPE,
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=web_acl_rules(args.config.waf.rate_limit),
+            visibility_config=visibility(acl_name),
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=self.load_balancer.arn, web_acl_arn=acl.arn,
+                                    opts=child)
+        logs = log_group(f"{name}-waf-logs", LogGroupArgs(
+            waf_log_group(args.load_balancer_name), args.security_log_retention_days, args.protect_logs,
+            args.logs_key_arn), self)
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf",
+            resource_arn=acl.arn,
+            log_destination_configs=[logs.arn],
+            opts=child,
+        )
+
     def _access_log_bucket(
         self, name: str, config: LoadBalancerConfig, region: str, protect: bool, prefixes: Sequence[str]
     ) -> AccessLogBucket:
@@ -228,10 +268,12 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             f"{name}-access-logs",
             bucket=bucket.id,
             rules=[
+                # Bucket-wide (an empty prefix): ELB writes nothing but access logs here, and an upload left
+                # incomplete anywhere is aborted (Checkov CKV_AWS_300).
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-access-logs",
                     status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{ACCESS_LOG_PREFIX}/"),
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=config.access_log_expiration_days),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=1

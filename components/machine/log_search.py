@@ -78,7 +78,9 @@ class LogSearchArgs:
         private_subnet_zones: an existing VPC's private subnets' zones (empty for a new VPC).
         cluster_name: the cluster, which names the subscription filters.
         host_log_group_name: the hosts' log group, subscribed here.
-        log_retention_days: retention of the domain's audit and error log groups.
+        log_retention_days: retention of the domain's error log group (an operational log).
+        security_log_retention_days: retention of the domain's audit log group (a security log, kept longer).
+        logs_key_arn: the stack's logs key, which encrypts both log groups as it does every other.
         protect: protect and retain the domain, its key, its log groups and the backup bucket.
     """
 
@@ -91,6 +93,8 @@ class LogSearchArgs:
     cluster_name: pulumi.Input[str]
     host_log_group_name: pulumi.Input[str]
     log_retention_days: int
+    security_log_retention_days: int
+    logs_key_arn: pulumi.Input[str]
     protect: bool
 
 
@@ -192,9 +196,10 @@ class LogSearch(pulumi.ComponentResource):
         names = args.names
         groups = {
             "AUDIT_LOGS": log_group(f"{name}-audit", LogGroupArgs(
-                names.log_search_audit_log_group, args.log_retention_days, args.protect), self),
+                names.log_search_audit_log_group, args.security_log_retention_days, args.protect, args.logs_key_arn),
+                self),
             "ES_APPLICATION_LOGS": log_group(f"{name}-errors", LogGroupArgs(
-                names.log_search_error_log_group, args.log_retention_days, args.protect), self),
+                names.log_search_error_log_group, args.log_retention_days, args.protect, args.logs_key_arn), self),
         }
         policy = aws.cloudwatch.LogResourcePolicy(
             f"{name}-logs",
@@ -267,9 +272,11 @@ class LogSearch(pulumi.ComponentResource):
             opts=self._child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-backup", bucket=bucket.id,
+            # Bucket-wide (an empty prefix): Firehose writes only under BACKUP_PREFIX, and an upload left
+            # incomplete anywhere is aborted (Checkov CKV_AWS_300).
             rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-refused-records", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=BACKUP_PREFIX),
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                     days=args.config.backup_expiration_days),
                 abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(

@@ -69,8 +69,9 @@ class NetworkArgs:
         placement: the availability zones the subnets span, resolved (and checked to be at least 3) by
             ``resolve_placement`` before anything registers.
         flow_log_group_name: name of the CloudWatch Logs group the VPC flow log (all traffic) is delivered to.
-        log_retention_days: retention of the flow-log group, a CloudWatch Logs retention value.
+        log_retention_days: retention of the flow-log group, a security log (``odyssey:securityLogRetentionDays``).
         protect_logs: protect and retain the flow-log group (``odyssey:protectStatefulResources``).
+        logs_key_arn: the stack's logs key, which encrypts the flow-log group.
     """
 
     config: NetworkConfig
@@ -78,6 +79,7 @@ class NetworkArgs:
     flow_log_group_name: str
     log_retention_days: int
     protect_logs: bool
+    logs_key_arn: pulumi.Input[str]
 
 
 class Network(pulumi.ComponentResource):
@@ -133,7 +135,7 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs) -> None:
         group = log_group(
             f"{name}-flow-logs",
-            LogGroupArgs(args.flow_log_group_name, args.log_retention_days, args.protect_logs),
+            LogGroupArgs(args.flow_log_group_name, args.log_retention_days, args.protect_logs, args.logs_key_arn),
             parent=self,
         )
         role = aws.iam.Role(

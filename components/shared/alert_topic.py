@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.shared.encryption_key import KEY_DELETION_WINDOW_DAYS
 from odyssey.domain.iam import alert_key_policy, topic_publish_policy
-
-# KMS waits 7-30 days before deleting a key; the longest window leaves time to notice a mistaken destroy.
-KEY_DELETION_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,21 @@ service larger than a node) live in ``odyssey.config.stack.StackConfig``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
+from odyssey.config.base import (
+    DNS_NAME,
+    Email,
+    Model,
+    PinnedImage,
+    Setting,
+    Tmpfs,
+    check_env_names,
+    check_hosts,
+    check_tmpfs,
+)
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import ECS_TASKS_PER_SERVICE
 from odyssey.domain.routing import matcher_problem
@@ -322,14 +333,24 @@ class ServiceConfig(Model):
         "(`stopTimeout`, at most 120). Default: the ECS agent's default, 30 s.",
     )
     readonly_root_filesystem: bool = Field(
-        False, examples=[True],
-        description="Mount the container's root filesystem read-only, so a compromised process cannot change "
-        "its binaries. Default off: many images write to it, and ECS Exec needs it writable.",
+        True, examples=[True],
+        description="Mount the container's root filesystem read-only (Security Hub ECS.5), so a compromised "
+        "process cannot change its binaries or plant files; give the paths the image writes to as `tmpfs`. "
+        "Unset: read-only, except with `enableExec`, whose agent writes to the root: such a service runs "
+        "writable (the policy pack reports it as advisory). `true` with `enableExec` is refused.",
+    )
+    tmpfs: list[Tmpfs] = Field(
+        default_factory=list, examples=[[{"containerPath": "/tmp", "sizeMib": 64}]],
+        description="Writable memory-backed mounts for a read-only root (ECS `linuxParameters.tmpfs`), such as "
+        "stock nginx's `/var/cache/nginx`, `/var/run` and `/tmp`: each `containerPath` (absolute, once), "
+        "`sizeMib` (at least 1; together at most `memory`, which they count against) and `mountOptions` (Linux "
+        "options ECS accepts, such as `nosuid`, `nodev`, `noexec`). Empty: none.",
     )
     enable_exec: bool = Field(
         False, examples=[True],
         description="ECS Exec: `odyssey shell STACK SERVICE` opens a shell in a running container through SSM, "
-        "logged to the cluster's exec log group; the task role gets only the SSM channel. Default off.",
+        "encrypted with the cluster's Exec key and logged to the cluster's exec log group; the task role gets "
+        "only the SSM channel and decryption with that key. Needs a writable root filesystem. Default off.",
     )
     health_check_grace_period_seconds: int = Field(
         60, ge=0, le=2_147_483_647, examples=[60],
@@ -354,6 +375,17 @@ class ServiceConfig(Model):
                 f'move it to secrets, for example secrets: {{{plain[0]}: {{ssm: "{plain[0].lower().replace("_", "-")}"}}}}'
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _writable_root_for_exec(cls, data: Any) -> Any:
+        # Read-only is the default; a service with ECS Exec defaults to writable, since the agent writes to the root.
+        if isinstance(data, dict) and not {"readonlyRootFilesystem", "readonly_root_filesystem"} & data.keys():
+            if data.get("enableExec", data.get("enable_exec")) is True:
+                return {**data, "readonlyRootFilesystem": False}
+        return data
+
+    _tmpfs = field_validator("tmpfs")(check_tmpfs)
 
     @field_validator("ulimits")
     @classmethod
@@ -382,7 +414,12 @@ class ServiceConfig(Model):
             problems.append("autoscaling.requestsPerTarget needs a public service (it counts ALB requests)")
         if self.enable_exec and self.readonly_root_filesystem:
             problems.append("enableExec needs a writable root filesystem (the ECS Exec agent writes to it); "
-                            "turn off readonlyRootFilesystem or enableExec")
+                            "leave readonlyRootFilesystem unset (a service with enableExec then runs writable) or "
+                            "turn off enableExec")
+        scratch = sum(mount.size_mib for mount in self.tmpfs)
+        if scratch > self.memory:
+            problems.append(f"tmpfs mounts take {scratch} MiB, above memory ({self.memory}); tmpfs is memory the "
+                            "container is charged for")
         if problems:
             raise ValueError("; ".join(problems))
         return self

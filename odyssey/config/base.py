@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pulumi.errors import RunError
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from odyssey.domain.images import pinned_image_problem
-from odyssey.domain.quotas import ALB_CONDITION_VALUE_LENGTH_MAX
+from odyssey.domain.quotas import ALB_CONDITION_VALUE_LENGTH_MAX, ECS_TMPFS_MOUNT_OPTIONS
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # An ALB host-header value: a name, or a `*.` wildcard over a domain.
 HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+TMPFS_PATH = re.compile(r"^/[A-Za-z0-9_.@+/-]*$")
 DNS_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -100,3 +101,47 @@ class ConfigError(RunError):
         count = len(problems)
         header = f"invalid stack configuration ({count} problem{'s' if count != 1 else ''}):"
         super().__init__("\n".join([header, *(f"  - {p}" for p in problems)]))
+
+
+class Tmpfs(Model):
+    """One memory-backed writable mount of a container (ECS ``linuxParameters.tmpfs``)."""
+
+    container_path: str = Field(
+        examples=["/var/cache/nginx"],
+        description="Absolute path in the container where the tmpfs is mounted.",
+    )
+    size_mib: int = Field(
+        ge=1, examples=[64],
+        description="Largest size of the mount in MiB (ECS `size`); what is written there is memory the "
+        "container is charged for.",
+    )
+    mount_options: list[str] = Field(
+        default_factory=list, examples=[["nosuid", "nodev", "noexec"]],
+        description="Linux mount options, from the values ECS accepts (`nosuid`, `nodev`, `noexec`, `ro`, ...). "
+        "Empty: the defaults.",
+    )
+
+    @field_validator("container_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not TMPFS_PATH.match(value) or "/../" in f"{value}/":
+            raise ValueError(f"{value!r} is not an absolute container path such as '/var/cache/nginx'")
+        return value
+
+    @field_validator("mount_options")
+    @classmethod
+    def _options(cls, value: list[str]) -> list[str]:
+        bad = [option for option in value if option not in ECS_TMPFS_MOUNT_OPTIONS]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))} not tmpfs mount options ECS accepts "
+                             f"({', '.join(ECS_TMPFS_MOUNT_OPTIONS)})")
+        return value
+
+
+def check_tmpfs(value: list[Tmpfs]) -> list[Tmpfs]:
+    """A container mounts each path once."""
+    paths = [mount.container_path for mount in value]
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise ValueError(f"mounts {', '.join(twice)} more than once")
+    return value

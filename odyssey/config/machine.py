@@ -15,7 +15,17 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from odyssey.config.aws_catalog import instance_types, unknown_name_problem
-from odyssey.config.base import DNS_NAME, Email, Model, PinnedImage, Setting, check_env_names, check_hosts
+from odyssey.config.base import (
+    DNS_NAME,
+    Email,
+    Model,
+    PinnedImage,
+    Setting,
+    Tmpfs,
+    check_env_names,
+    check_hosts,
+    check_tmpfs,
+)
 from odyssey.domain import log_search, userdata
 from odyssey.domain.ami import parse_instance_type
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
@@ -41,6 +51,7 @@ from odyssey.domain.quotas import (
 )
 from odyssey.domain.routing import BAND_SIZE
 from odyssey.domain.tags import RESERVED_PREFIX, TAGS_PER_RESOURCE_MAX, tag_value_problem
+from odyssey.domain.waf import DEFAULT_RATE_WINDOW_SECONDS, RATE_LIMIT_MAX, RATE_LIMIT_MIN
 from policies.rules.tls import MODERN_TLS_POLICIES, RECOMMENDED_TLS_POLICY
 
 # An ALB needs subnets in at least two availability zones (ELB user guide, "Application Load Balancers": subnets).
@@ -56,6 +67,8 @@ LISTENER_SLOTS = 10
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
 # A stack registered with its slot alone may route this many public services: five such stacks share one ALB.
 DEFAULT_ROUTING_BUDGET = 20
+# Requests per client address per 5 minutes before WAF blocks it: ~6.7 a second, above any one person's browsing.
+DEFAULT_WAF_RATE_LIMIT = 2_000
 DAEMON_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
@@ -256,8 +269,19 @@ class HostDaemon(Model):
         description="Environment variables of the container, name to value, in plain text in the task "
         "definition (no secrets here).",
     )
+    readonly_root_filesystem: bool = Field(
+        True, examples=[True],
+        description="Mount the container's root filesystem read-only (Security Hub ECS.5); give the paths the "
+        "daemon writes to (buffers, state) as `tmpfs`, or turn this off for an image that cannot run so.",
+    )
+    tmpfs: list[Tmpfs] = Field(
+        default_factory=list, examples=[[{"containerPath": "/tmp", "sizeMib": 64}]],
+        description="Writable memory-backed mounts (ECS `linuxParameters.tmpfs`), as for a service's `tmpfs`: "
+        "each `containerPath`, `sizeMib` and `mountOptions`. Empty: none.",
+    )
 
     _env_names = field_validator("environment")(check_env_names)
+    _tmpfs = field_validator("tmpfs")(check_tmpfs)
 
 
 class TenancyConfig(Model):
@@ -516,6 +540,25 @@ class ClusterConfig(Model):
         )
 
 
+class WafConfig(Model):
+    """The WAF web ACL in front of each ALB of the ingress pool."""
+
+    enabled: bool = Field(
+        True, examples=[True],
+        description="Put a WAFv2 web ACL in front of every ALB of the pool: the AWS managed rule groups (core "
+        "rule set, known bad inputs, Amazon IP reputation list) and a per-address rate limit, logged to "
+        "`aws-waf-logs-<alb name>`. Turn off only where the cost is not worth it (a throwaway stack); the policy "
+        "pack's `waf-on-load-balancers` then reports it.",
+    )
+    rate_limit: int = Field(
+        DEFAULT_WAF_RATE_LIMIT, ge=RATE_LIMIT_MIN, le=RATE_LIMIT_MAX, examples=[DEFAULT_WAF_RATE_LIMIT],
+        description=f"Requests one client address may send in {DEFAULT_RATE_WINDOW_SECONDS // 60} minutes "
+        f"before WAF blocks it ({RATE_LIMIT_MIN}-{RATE_LIMIT_MAX:,}, AWS WAF's range). Default: "
+        f"{DEFAULT_WAF_RATE_LIMIT:,}, about {DEFAULT_WAF_RATE_LIMIT // 300} requests a second, far above one "
+        "browser and well below a flood.",
+    )
+
+
 class LoadBalancerConfig(Model):
     """The one Application Load Balancer every service on the cluster shares."""
 
@@ -556,6 +599,10 @@ class LoadBalancerConfig(Model):
         description="The account's quota of listener rules per ALB (`rules-per-application-load-balancer`; AWS's "
         "default 100, adjustable through Service Quotas). The routing budgets of the stacks on one ALB must fit "
         "it; past it the owner runs another ALB.",
+    )
+    waf: WafConfig = Field(
+        default_factory=WafConfig, examples=[{"enabled": True, "rateLimit": DEFAULT_WAF_RATE_LIMIT}],
+        description="The WAF web ACL of each ALB (see `waf.*`). Default: on, with the default rate limit.",
     )
     hosted_zone_id: str | None = Field(
         None, examples=["Z0123456789ABCDEFGHIJ"],

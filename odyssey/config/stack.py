@@ -29,6 +29,7 @@ from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, LogSearchC
 from odyssey.config.stack_file import namespace_problems, stack_file_name, stack_file_problems
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import CLOUDWATCH_LOG_RETENTION_DAYS
+from policies.rules.thresholds import SECURITY_LOG_RETENTION_MIN_DAYS
 
 NAMESPACE = "odyssey"
 REGION_KEY = "aws:region"
@@ -80,6 +81,13 @@ class StackConfig(Model):
         description="Retention of every log group, in days (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, "
         "30, 60, 90, ...). Default: a month.",
     )
+    security_log_retention_days: int = Field(
+        SECURITY_LOG_RETENTION_MIN_DAYS, examples=[SECURITY_LOG_RETENTION_MIN_DAYS],
+        description="Retention of the security and audit log groups, in days (a CloudWatch Logs retention "
+        "value): VPC flow logs, ECS Exec sessions, the ECS event audit log and WAF logs; `logRetentionDays` "
+        "covers the rest. Default: a year, the least the policy pack's `security-logs-kept-a-year` accepts "
+        "(Checkov CKV_AWS_338).",
+    )
     protect_stateful_resources: bool = Field(
         True, examples=[True],
         description="Protect and retain log groups, the access-log bucket and the dead-letter queue, so no "
@@ -127,7 +135,7 @@ class StackConfig(Model):
             raise ValueError(f"{value!r} is not a fully qualified stack name <org>/<project>/<stack>")
         return value
 
-    @field_validator("log_retention_days")
+    @field_validator("log_retention_days", "security_log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
         if value not in CLOUDWATCH_LOG_RETENTION_DAYS:

@@ -48,12 +48,13 @@ class ContainerSettings(Protocol):
     memory: int
     command: Sequence[str]
     environment: Mapping[str, str]
+    readonly_root_filesystem: bool
+    tmpfs: Sequence[Any]  # container_path, size_mib, mount_options: writable scratch space on a read-only root
 
 
 class ServiceContainerSettings(ContainerSettings, Protocol):
     """What a service's settings add (``odyssey.config.app.ServiceConfig`` has them all)."""
 
-    readonly_root_filesystem: bool
     stop_timeout_seconds: int
     memory_reservation: int | None
     port: int | None
@@ -82,7 +83,9 @@ def container_definition(
     """One container, in the shape of RegisterTaskDefinition's containerDefinitions.
 
     Every container runs its image unprivileged with its cpu, memory,
-    environment and command, logging through awslogs to ``log_group``. An
+    environment and command, its root filesystem read-only unless its settings
+    say otherwise (with tmpfs mounts where it writes), logging through awslogs
+    to ``log_group``. An
     application service's container (``settings`` are ServiceContainerSettings,
     ``secrets`` the stack's SecretLocations) adds its secrets, an init process,
     non-blocking logging and its port, health check and limits. A host daemon's
@@ -96,9 +99,14 @@ def container_definition(
         "cpu": settings.cpu,
         "memory": settings.memory,
         "privileged": False,
+        "readonlyRootFilesystem": settings.readonly_root_filesystem,
         "environment": [{"name": k, "value": v} for k, v in sorted(settings.environment.items())],
         "logConfiguration": _awslogs(name, log_group, region, non_blocking=secrets is not None),
     }
+    # A service's init process reaps zombies and is what ECS Exec needs; daemons always ran without one.
+    linux = {**({"initProcessEnabled": True} if secrets is not None else {}), **_tmpfs(settings.tmpfs)}
+    if linux:
+        container["linuxParameters"] = linux
     if settings.command:
         container["command"] = list(settings.command)
     if secrets is not None:
@@ -117,14 +125,11 @@ def _awslogs(name: str, log_group: str, region: str, non_blocking: bool) -> dict
 
 def _service_parts(service: ServiceContainerSettings, secrets: SecretLocations) -> dict[str, Any]:
     parts: dict[str, Any] = {
-        "readonlyRootFilesystem": service.readonly_root_filesystem,
         "stopTimeout": service.stop_timeout_seconds,
         "secrets": [
             {"name": k, "valueFrom": secrets.arn(ref.ssm, ref.secrets_manager)}
             for k, ref in sorted(service.secrets.items())
         ],
-        # An init process reaps zombies and is what ECS Exec needs.
-        "linuxParameters": {"initProcessEnabled": True},
     }
     if service.memory_reservation is not None:
         parts["memoryReservation"] = service.memory_reservation
@@ -144,6 +149,14 @@ def _service_parts(service: ServiceContainerSettings, secrets: SecretLocations) 
             {"name": k, "softLimit": v.soft, "hardLimit": v.hard} for k, v in sorted(service.ulimits.items())
         ]
     return parts
+
+
+def _tmpfs(mounts: Sequence[Any]) -> dict[str, Any]:
+    """Memory-backed mounts (counted in the container's memory) where a read-only root needs scratch space."""
+    if not mounts:
+        return {}
+    return {"tmpfs": [{"containerPath": m.container_path, "size": m.size_mib, "mountOptions": list(m.mount_options)}
+                      for m in mounts]}
 
 
 def command_override(container: str, command: list[str]) -> Mapping[str, Any]:

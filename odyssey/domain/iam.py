@@ -59,6 +59,44 @@ def flow_log_policy(log_group_arn: str) -> str:
     )
 
 
+def _account_administers(account_id: str, partition: str) -> dict[str, Any]:
+    """The account (through IAM policies) administers and uses the key; without it nobody could."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def logs_key_policy(account_id: str, region: str, partition: str = "aws") -> str:
+    """The key policy of a stack's logs key: CloudWatch Logs of the region may use it for this account's log groups.
+
+    AWS's documented policy ("Encrypt log data in CloudWatch Logs using AWS
+    KMS", step 2): the regional Logs principal, with the encryption context
+    ``aws:logs:arn`` scoped to the log groups of this account and region, so
+    no other account's log group can be encrypted (or read) with the key.
+    """
+    return _document([
+        _account_administers(account_id, partition),
+        {
+            "Sid": "CloudWatchLogsEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}},
+        },
+    ])
+
+
+def account_key_policy(account_id: str, partition: str = "aws") -> str:
+    """A key used only by this account's own principals, as their IAM policies allow (the ECS Exec key)."""
+    return _document([_account_administers(account_id, partition)])
+
+
 def alert_key_policy(account_id: str, partition: str = "aws") -> str:
     """A KMS key policy for an encrypted SNS topic that CloudWatch alarms and EventBridge publish to.
 
@@ -66,13 +104,7 @@ def alert_key_policy(account_id: str, partition: str = "aws") -> str:
     topics get a customer-managed key that lets them encrypt.
     """
     return _document([
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        _account_administers(account_id, partition),
         {
             "Sid": "AlarmsAndEventsPublish",
             "Effect": "Allow",
@@ -106,8 +138,11 @@ def execution_secrets_policy(ssm_resource: str, secrets_manager_resource: str) -
     ])
 
 
-def exec_policy(region: str, account_id: str, exec_log_group: str, partition: str = "aws") -> str:
-    """What ECS Exec needs from the task role: the SSM channel, and writing the session log."""
+def exec_policy(region: str, account_id: str, exec_log_group: str, partition: str = "aws",
+                exec_key_arn: str | None = None) -> str:
+    """What ECS Exec needs from the task role: the SSM channel, writing the session log, and decrypting the
+    session's data key with the cluster's Exec key (``exec_key_arn``; None for a cluster without one)."""
+    decrypt = [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": exec_key_arn}] if exec_key_arn else []
     return _document([
         {"Effect": "Allow", "Resource": "*", "Action": [
             "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
@@ -115,6 +150,7 @@ def exec_policy(region: str, account_id: str, exec_log_group: str, partition: st
         {"Effect": "Allow", "Resource": "*", "Action": "logs:DescribeLogGroups"},
         {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
          "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:{exec_log_group}:*"},
+        *decrypt,
     ])
 
 

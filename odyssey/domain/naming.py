@@ -50,6 +50,9 @@ CHILD_NAME_MAX = 40
 # Pulumi appends "-" and 7 characters to a target group's logical name; AWS allows 32.
 TARGET_GROUP_LOGICAL_MAX = ALB_NAME_MAX - 8
 HASH_LENGTH = 6
+# WAF delivers to CloudWatch Logs only into log groups whose names start with this (AWS WAF Developer Guide,
+# "Sending web ACL traffic logs to an Amazon CloudWatch Logs log group").
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 
 _NOT_ALLOWED = re.compile(r"[^a-z0-9-]+")
 _HYPHENS = re.compile(r"-{2,}")
@@ -115,6 +118,17 @@ def service_task_group(service_name: str) -> str:
 def standalone_task_group(family: str) -> str:
     """The ``group`` ECS gives a task run on its own (a scheduled task): its family, or a prefix of families."""
     return f"family:{family}"
+
+
+def web_acl_name(load_balancer_name: str) -> str:
+    """The WAF web ACL of one ALB of the ingress pool: the ALB's own name (WAF allows 1-128 of ``[A-Za-z0-9_-]``),
+    so the console pairs them at a glance; also its CloudWatch metric name."""
+    return load_balancer_name
+
+
+def waf_log_group(load_balancer_name: str) -> str:
+    """The log group of one ALB's web ACL: WAF's required prefix, then the ALB's name."""
+    return f"{WAF_LOG_GROUP_PREFIX}{load_balancer_name}"
 
 
 def schedule_name(stack: str, schedule: str) -> str:
@@ -270,6 +284,17 @@ class StackNames:
     def event_log_policy_name(self) -> str:
         """The CloudWatch Logs resource policy that lets EventBridge write the audit log group."""
         return aws_name(slug(self.project), self.stack_slug, "ecs-events", max_length=LOG_POLICY_NAME_MAX)
+
+    # KMS alias names: "alias/" and letters, digits, "/", "_" and "-" (KMS CreateAlias), never under "alias/aws/".
+    @property
+    def logs_key_alias(self) -> str:
+        """The alias of the stack's logs key, which encrypts every log group of the stack and its tenants."""
+        return f"alias/{slug(self.project)}-{self.stack_slug}-logs"
+
+    @property
+    def exec_key_alias(self) -> str:
+        """The alias of the key ECS Exec sessions on the stack's cluster are encrypted with."""
+        return f"alias/{slug(self.project)}-{self.stack_slug}-ecs-exec"
 
     # ------------------------------------------------ log search (the owner's OpenSearch domain and its ingestion)
 

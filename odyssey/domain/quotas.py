@@ -56,3 +56,11 @@ EC2_USER_DATA_BYTES_MAX = 16 * 1024
 # PutRetentionPolicy, Amazon CloudWatch Logs API Reference: retentionInDays "Valid Values".
 CLOUDWATCH_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                                  2557, 2922, 3288, 3653)
+
+# Tmpfs, Amazon ECS API Reference: mountOptions "Valid Values"; size is in MiB.
+ECS_TMPFS_MOUNT_OPTIONS = (
+    "defaults", "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async", "dirsync", "remount",
+    "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "bind", "rbind", "unbindable", "runbindable",
+    "private", "rprivate", "shared", "rshared", "slave", "rslave", "relatime", "norelatime", "strictatime",
+    "nostrictatime", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol",
+)

@@ -42,3 +42,19 @@ ALB_TARGET_GROUPS_PER_LOAD_BALANCER = 100
 # Rules per Application Load Balancer, not counting the listeners' default rules: AWS's default, adjustable per
 # account (the program's odyssey:loadBalancer.rulesQuota and the pack's maxRulesPerLoadBalancer say when raised).
 ALB_RULES_PER_LOAD_BALANCER = 100
+
+# The AWS managed rule groups every internet-facing ALB's web ACL runs (AWS WAF Developer Guide, "AWS Managed Rules
+# rule groups list": baseline rule groups and IP reputation rule groups): the core rule set (OWASP Top 10 classes),
+# known bad inputs (request patterns of known exploits such as Log4j) and the Amazon IP reputation list (sources of
+# bots and reconnaissance Amazon threat intelligence names). The program builds the web ACL from this list and the
+# pack's waf-on-load-balancers requires it, so the two cannot disagree.
+AWS_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+# Security and audit logs (VPC flow logs, ECS Exec transcripts, the ECS event audit log, WAF logs) are kept at least
+# a year: Checkov CKV_AWS_338 ("CloudWatch log groups retain logs for at least 1 year"), and the look-back an
+# incident investigation or an audit of who ran what inside a container needs.
+SECURITY_LOG_RETENTION_MIN_DAYS = 365

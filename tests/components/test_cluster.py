@@ -33,6 +33,8 @@ from tests.plans import (
     user_data,
 )
 
+KMS_KEY = "aws:kms/key:Key"
+
 
 @pytest.fixture(scope="module")
 def plan():
@@ -185,18 +187,47 @@ def test_alb_may_reach_the_dynamic_ports_of_the_instances(plan):
     assert groups[rule["propertyDependencies"]["referencedSecurityGroupId"][0]] == "cluster-instances"
 
 
-def test_log_groups_have_the_configured_retention_and_are_protected(plan):
+def test_log_groups_have_their_retention_the_logs_key_and_protection(plan):
     groups = {g["inputs"]["name"]: g for g in of_type(plan, LOG_GROUP)}
-    assert sorted(groups) == ["/odyssey/test/ecs-exec", "/odyssey/test/hosts", "/odyssey/test/vpc-flow-logs"]
+    # Operational logs keep logRetentionDays (default 30); security logs securityLogRetentionDays (default 365).
+    assert {name: group["inputs"]["retentionInDays"] for name, group in groups.items()} == {
+        "/odyssey/test/hosts": 30.0, "/odyssey/test/ecs-exec": 365.0, "/odyssey/test/vpc-flow-logs": 365.0,
+        "aws-waf-logs-odyssey-test": 365.0}
+    (logs_key,) = [k for k in of_type(plan, KMS_KEY) if k["name"] == "logs-key"]
     for group in groups.values():
-        assert group["inputs"]["retentionInDays"] == 30.0
+        assert group["propertyDependencies"]["kmsKeyId"] == [logs_key["urn"]]
         assert group["protect"] is True and group["retainOnDelete"] is True
 
 
+def test_the_keys_are_rotated_and_as_protected_as_the_logs(plan):
+    keys = {k["name"]: k for k in of_type(plan, KMS_KEY) if k["name"] in ("logs-key", "cluster-exec-key")}
+    assert len(keys) == 2
+    for key in keys.values():
+        assert key["inputs"]["enableKeyRotation"] is True
+        assert key["protect"] is True and key["retainOnDelete"] is True
+    statements = json.loads(keys["logs-key"]["inputs"]["policy"])["Statement"]
+    assert statements[1]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    aliases = sorted(a["inputs"]["name"] for a in of_type(plan, "aws:kms/alias:Alias"))
+    assert aliases == ["alias/odyssey-test-ecs-exec", "alias/odyssey-test-logs"]
+
+
+def test_exec_sessions_are_encrypted_with_the_exec_key_and_logged_encrypted(plan):
+    cluster = one(plan, ECS_CLUSTER)
+    exec_config = cluster["inputs"]["configuration"]["executeCommandConfiguration"]
+    assert exec_config["logging"] == "OVERRIDE"
+    assert exec_config["logConfiguration"] == {"cloudWatchLogGroupName": "/odyssey/test/ecs-exec",
+                                               "cloudWatchEncryptionEnabled": True}
+    (exec_key,) = [k for k in of_type(plan, KMS_KEY) if k["name"] == "cluster-exec-key"]
+    assert exec_key["urn"] in cluster["propertyDependencies"]["configuration"]
+    assert plan.outputs["execKeyArn"] == exec_config["kmsKeyId"]
+
+
 def test_unprotected_stacks_can_be_torn_down():
-    plan = plan_config({"odyssey:protectStatefulResources": False, "odyssey:logRetentionDays": 7})
+    plan = plan_config({"odyssey:protectStatefulResources": False, "odyssey:logRetentionDays": 7,
+                        "odyssey:securityLogRetentionDays": 14})
     for group in of_type(plan, LOG_GROUP):
-        assert group["protect"] is False and group["inputs"]["retentionInDays"] == 7.0
+        assert group["protect"] is False and group["inputs"]["retentionInDays"] in (7.0, 14.0)
+    assert all(key["protect"] is False for key in of_type(plan, KMS_KEY))
 
 
 def test_host_daemons_run_one_logged_container_per_instance():

@@ -52,8 +52,11 @@ def test_access_log_bucket_is_private_encrypted_and_expires(plan):
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
     sse = one(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")["inputs"]
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    lifecycle = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"][0]
+    (lifecycle,) = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]
     assert lifecycle["status"] == "Enabled" and lifecycle["expiration"]["days"] == 60.0
+    # Bucket-wide (Checkov CKV_AWS_300): an incomplete upload under any prefix is aborted.
+    assert lifecycle["filter"] == {"prefix": ""} and lifecycle["abortIncompleteMultipartUpload"] == {
+        "daysAfterInitiation": 1.0}
     ownership = one(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
 
@@ -104,3 +107,34 @@ def test_regions_opened_since_2022_deliver_logs_through_the_service_principal_on
     assert [s["Sid"] for s in old["Statement"]] == ["ElbAccountDelivery", "ElbServiceDelivery", "DenyInsecureTransport"]
     assert old["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
     assert [s["Sid"] for s in new["Statement"]] == ["ElbServiceDelivery", "DenyInsecureTransport"]
+
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
+
+def test_a_web_acl_guards_the_alb_and_logs_to_its_waf_log_group(plan):
+    acl, alb = one(plan, WEB_ACL), one(plan, ALB)
+    assert (acl["inputs"]["name"], acl["inputs"]["scope"]) == ("odyssey-test", "REGIONAL")
+    assert acl["inputs"]["defaultAction"] == {"allow": {}}
+    assert [rule["name"] for rule in acl["inputs"]["rules"]] == [
+        "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList",
+        "rate-limit-per-ip"]
+    assert acl["inputs"]["rules"][-1]["statement"]["rateBasedStatement"]["limit"] == 2000.0
+    association = one(plan, WAF_ASSOCIATION)
+    assert association["propertyDependencies"]["resourceArn"] == [alb["urn"]]
+    assert association["propertyDependencies"]["webAclArn"] == [acl["urn"]]
+    logging = one(plan, WAF_LOGGING)
+    (group,) = [g for g in of_type(plan, "aws:cloudwatch/logGroup:LogGroup") if g["name"] == "ingress-waf-logs"]
+    assert group["inputs"]["name"] == "aws-waf-logs-odyssey-test" and group["inputs"]["retentionInDays"] == 365.0
+    assert logging["propertyDependencies"]["logDestinationConfigs"] == [group["urn"]]
+    assert logging["propertyDependencies"]["resourceArn"] == [acl["urn"]]
+
+
+def test_the_rate_limit_is_configurable_and_the_waf_can_be_turned_off():
+    limited = plan_config({"odyssey:loadBalancer": {"certificateArn": CERT, "waf": {"rateLimit": 500}}})
+    assert one(limited, WEB_ACL)["inputs"]["rules"][-1]["statement"]["rateBasedStatement"]["limit"] == 500.0
+    off = plan_config({"odyssey:loadBalancer": {"certificateArn": CERT, "waf": {"enabled": False}}})
+    assert not [r for r in off.resources if r["type"].startswith("aws:wafv2/")]
+    assert not [g for g in of_type(off, "aws:cloudwatch/logGroup:LogGroup") if g["name"] == "ingress-waf-logs"]

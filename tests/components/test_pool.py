@@ -270,3 +270,15 @@ def test_the_tenancy_prop_is_plain_numbers_even_from_a_stack_reference():
     assert tenancy == {"stack": "stage", "targetGroups": 20, "rules": 30, "cpu": 2048, "memory": None,
                        "loadBalancer": 2}
     assert all(type(v) is int for k, v in tenancy.items() if k not in ("stack", "memory"))
+
+
+def test_each_alb_of_the_pool_has_its_own_web_acl_and_waf_log_group(owner):
+    pool = albs(owner)
+    associations = [r for r in owner.resources if r["type"] == "aws:wafv2/webAclAssociation:WebAclAssociation"]
+    assert sorted(a["propertyDependencies"]["resourceArn"][0] for a in associations) == sorted(
+        alb["urn"] for alb in pool.values())
+    acls = sorted(r["inputs"]["name"] for r in owner.resources if r["type"] == "aws:wafv2/webAcl:WebAcl")
+    assert acls == ["odyssey-test", "odyssey-test--2", "odyssey-test--3"]
+    groups = sorted(g["inputs"]["name"] for g in of_type(owner, "aws:cloudwatch/logGroup:LogGroup")
+                    if g["inputs"]["name"].startswith("aws-waf-logs-"))
+    assert groups == [f"aws-waf-logs-{name}" for name in acls]

@@ -29,6 +29,8 @@ from tests.plans import (
     plan_config,
 )
 
+KMS_KEY = "aws:kms/key:Key"
+
 
 @pytest.fixture(scope="module")
 def prod():
@@ -89,9 +91,21 @@ def test_prod_protects_its_stateful_resources(prod):
                                  "aws:opensearch/domain:Domain")]
     assert sorted(r["name"] for r in stateful) == [
         "app-event-stream-audit", "app-logs", "app-schedule-dlq", "cluster-exec", "cluster-hosts",
-        "ingress-access-logs", "log-search-audit", "log-search-backup", "log-search-domain", "log-search-errors",
-        "network-flow-logs"]
-    assert all(r["protect"] and r["retainOnDelete"] for r in stateful)
+        "ingress-access-logs", "ingress-waf-logs", "log-search-audit", "log-search-backup", "log-search-domain",
+        "log-search-errors", "network-flow-logs"]
+    # The keys that encrypt logs and Exec sessions hold the ability to read them: protected like the data.
+    keys = [r for r in prod.resources if r["type"] == KMS_KEY and r["name"] in ("logs-key", "cluster-exec-key")]
+    assert len(keys) == 2
+    assert all(r["protect"] and r["retainOnDelete"] for r in stateful + keys)
+
+
+def test_stage_encrypts_its_logs_with_prods_key_and_may_decrypt_exec_sessions_with_prods_exec_key(stage, prod):
+    groups = [r for r in stage.resources if r["type"] == "aws:cloudwatch/logGroup:LogGroup"]
+    assert len(groups) == 2 and all(g["inputs"]["kmsKeyId"] == prod.outputs["logsKeyArn"] for g in groups)
+    (exec_policy,) = [r for r in stage.resources if r["name"] == "app-api-task-exec"]
+    assert {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": prod.outputs["execKeyArn"]} in json.loads(
+        exec_policy["inputs"]["policy"])["Statement"]
+    assert not [r for r in stage.resources if r["type"] == KMS_KEY and r["name"] != "app-events-key"]
 
 
 def test_stage_runs_on_prods_cluster_and_creates_none(stage, prod):
@@ -179,5 +193,7 @@ def test_an_owner_deployed_before_it_exported_its_cluster_settings_still_serves(
     )
     assert (plan.outputs["minSize"], plan.outputs["maxInstanceLifetimeSeconds"]) == (None, None)
     assert plan.outputs["clusterName"] == prod.outputs["clusterName"]
+    # Without the owner's keys the tenant's log groups go unencrypted (the pack reports them) until it redeploys.
+    assert all("kmsKeyId" not in g["inputs"] for g in plan.resources if g["type"] == "aws:cloudwatch/logGroup:LogGroup")
     assert check_owner_outputs("acme/platform/prod", older) == older
 

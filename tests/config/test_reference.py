@@ -28,7 +28,7 @@ KEYS = list(config_keys())
 # Every model a stack file can reach, so a new one cannot slip past the description and example checks.
 MODELS = {
     StackConfig, machine.Tags, machine.NetworkConfig, machine.ExistingVpc, machine.ClusterConfig,
-    machine.HostDaemon, machine.LoadBalancerConfig, app.AppConfig, app.Notifications, app.ServiceConfig,
+    machine.HostDaemon, machine.LoadBalancerConfig, machine.WafConfig, app.AppConfig, app.Notifications, app.ServiceConfig,
     app.PublicRoute, app.TargetHealthCheck, app.ContainerHealthCheck, app.SecretRef, app.Ulimit, machine.TenancyConfig,
     app.Autoscaling, app.ScheduleConfig, machine.LogSearchConfig,
 }
@@ -159,7 +159,7 @@ def test_table_cells_escape_the_pipe():
 
 def test_pulumi_yaml_declares_the_top_level_scalar_keys_with_defaults_and_nothing_else():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert set(declared) == {"logRetentionDays", "protectStatefulResources"}
+    assert set(declared) == {"logRetentionDays", "securityLogRetentionDays", "protectStatefulResources"}
     assert declared == pulumi_declarations()
     assert yaml.safe_load(render_pulumi_config()) == {"config": pulumi_declarations()}
 

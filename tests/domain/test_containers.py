@@ -18,6 +18,8 @@ WEB = ServiceConfig.model_validate({
     "secrets": {"DB_PASSWORD": {"ssm": "db/password"}, "API_KEY": {"secretsManager": "api-key"}},
     "healthCheck": {"command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"]},
     "ulimits": {"nofile": {"soft": 65536, "hard": 65536}}, "stopTimeoutSeconds": 60, "readonlyRootFilesystem": True,
+    "tmpfs": [{"containerPath": "/var/cache/nginx", "sizeMib": 64, "mountOptions": ["nosuid", "nodev"]},
+              {"containerPath": "/tmp", "sizeMib": 16}],
 })
 WORKER = ServiceConfig.model_validate({"image": "public.ecr.aws/acme/worker:2.0.1"})
 DAEMON = HostDaemon.model_validate({
@@ -48,7 +50,9 @@ def test_a_service_container_with_every_setting():
             {"name": "API_KEY", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:odyssey/prod/api-key"},
             {"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/odyssey/prod/db/password"},
         ],
-        "linuxParameters": {"initProcessEnabled": True},
+        "linuxParameters": {"initProcessEnabled": True, "tmpfs": [
+            {"containerPath": "/var/cache/nginx", "size": 64, "mountOptions": ["nosuid", "nodev"]},
+            {"containerPath": "/tmp", "size": 16, "mountOptions": []}]},
         "logConfiguration": non_blocking(LOGS, "web"),
         "memoryReservation": 768,
         "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
@@ -67,13 +71,28 @@ def test_a_service_container_with_the_defaults():
         "cpu": 256,
         "memory": 512,
         "privileged": False,
-        "readonlyRootFilesystem": False,
+        # Read-only by default (Security Hub ECS.5); without tmpfs, linuxParameters is as it always was.
+        "readonlyRootFilesystem": True,
         "stopTimeout": 30,
         "environment": [],
         "secrets": [],
         "linuxParameters": {"initProcessEnabled": True},
         "logConfiguration": non_blocking(LOGS, "worker"),
     }
+
+
+def test_a_service_with_exec_runs_writable_unless_told_otherwise():
+    with_exec = ServiceConfig.model_validate({"image": "public.ecr.aws/acme/api:1.0.0", "enableExec": True})
+    built = container_definition("api", with_exec, "/odyssey/prod/app", "eu-west-1", SECRETS)
+    assert built["readonlyRootFilesystem"] is False
+
+
+def test_a_host_daemon_may_write_to_tmpfs_or_run_writable():
+    daemon = HostDaemon.model_validate({**DAEMON.model_dump(by_alias=True), "readonlyRootFilesystem": False,
+                                        "tmpfs": [{"containerPath": "/buffers", "sizeMib": 32}]})
+    built = container_definition("log-router", daemon, "/odyssey/hosts", "eu-west-1")
+    assert built["readonlyRootFilesystem"] is False
+    assert built["linuxParameters"] == {"tmpfs": [{"containerPath": "/buffers", "size": 32, "mountOptions": []}]}
 
 
 def test_a_host_daemon_container_is_the_common_part_alone():
@@ -84,6 +103,7 @@ def test_a_host_daemon_container_is_the_common_part_alone():
         "cpu": 64,
         "memory": 128,
         "privileged": False,
+        "readonlyRootFilesystem": True,
         "environment": [{"name": "LOG_LEVEL", "value": "info"}],
         # Blocking (the awslogs default), as daemons always logged.
         "logConfiguration": {"logDriver": "awslogs", "options": {

@@ -108,6 +108,31 @@ def test_exec_policy_opens_the_ssm_channel_and_writes_only_the_exec_log_group():
     )
 
 
+def test_exec_policy_decrypts_with_the_clusters_exec_key_only():
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    statements = json.loads(iam.exec_policy("eu-west-1", ACCOUNT, "/odyssey/exec", exec_key_arn=key))["Statement"]
+    assert statements[-1] == {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}
+    assert statements[:-1] == json.loads(iam.exec_policy("eu-west-1", ACCOUNT, "/odyssey/exec"))["Statement"]
+
+
+def test_logs_key_policy_lets_the_regions_logs_service_use_it_for_this_accounts_log_groups_only():
+    assert iam.logs_key_policy(ACCOUNT, "eu-west-1") == document(
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchLogsEncrypt", "Effect": "Allow", "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+         "Resource": "*",
+         "Condition": {"ArnLike": {
+             "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"}}},
+    )
+
+
+def test_account_key_policy_leaves_the_key_to_the_accounts_iam_policies():
+    assert iam.account_key_policy(ACCOUNT, "aws-us-gov") == document(
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws-us-gov:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"})
+
+
 def test_scheduler_policy_runs_any_revision_of_the_family_on_one_cluster():
     assert iam.scheduler_policy(
         "arn:aws:ecs:eu-west-1:123456789012:task-definition/prod-report:7",

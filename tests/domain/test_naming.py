@@ -22,16 +22,21 @@ from odyssey.domain.naming import (
     slug,
     ssm_parameter_problem,
     target_group_logical_name,
+    waf_log_group,
+    web_acl_name,
 )
 from tests.aws_rules import (
     ECS_NAME,
     ELB_NAME,
+    KMS_ALIAS,
     LOG_GROUP_NAME,
     POLICY_NAME,
     ROLE_NAME,
     SCHEDULE_NAME,
     SECRETS_MANAGER_NAME,
     SSM_PATH,
+    WAF_LOG_GROUP,
+    WEB_ACL_NAME,
     alb_name_ok,
     dns_name_ok,
     pulumi_names,
@@ -195,6 +200,12 @@ def test_every_name_satisfies_its_aws_rule(project, stack, service, schedule, co
     for ecs in (names.cluster_name, ecs_service_name(stack, service), names.task_family(service)):
         assert ECS_NAME.match(ecs), ecs
     assert alb_name_ok(names.load_balancer_name), names.load_balancer_name
+    for index in (1, 2, 10):
+        alb = names.load_balancer_name_at(index)
+        assert WEB_ACL_NAME.match(web_acl_name(alb)), alb
+        assert WAF_LOG_GROUP.match(waf_log_group(alb)) and LOG_GROUP_NAME.match(waf_log_group(alb)), alb
+    for alias in (names.logs_key_alias, names.exec_key_alias):
+        assert KMS_ALIAS.match(alias), alias
     assert SCHEDULE_NAME.match(schedule_name(stack, schedule))
     for group in (names.flow_log_group, names.exec_log_group, names.host_log_group, names.app_log_group,
                   names.event_audit_log_group):
@@ -312,3 +323,13 @@ def test_ssm_refuses_these_parameter_names(name, reason):
 @pytest.mark.parametrize("name", ["/odyssey/prod/db/password", "/" + "/".join("abcdefghijklmno"), "/myaws/x"])
 def test_ssm_accepts_these_parameter_names(name):
     assert ssm_parameter_problem(name) is None
+
+
+def test_the_security_names_of_prod():
+    names = StackNames("odyssey", "prod")
+    assert [web_acl_name(names.load_balancer_name_at(i)) for i in (1, 2)] == ["odyssey-prod", "odyssey-prod--2"]
+    assert [waf_log_group(names.load_balancer_name_at(i)) for i in (1, 2)] == [
+        "aws-waf-logs-odyssey-prod", "aws-waf-logs-odyssey-prod--2"]
+    assert (names.logs_key_alias, names.exec_key_alias) == ("alias/odyssey-prod-logs", "alias/odyssey-prod-ecs-exec")
+    # A stack name KMS would refuse in an alias is slugged, like every AWS name.
+    assert StackNames("Odyssey", "Stage.EU").logs_key_alias == "alias/odyssey-stage-eu-logs"

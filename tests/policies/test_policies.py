@@ -18,6 +18,7 @@ from policies.rules.thresholds import DAILY_CYCLE_SECONDS, ECS_AMI_PARAMETER_X86
 from tests.plans import ROOT
 from tests.policies.opensearch_cases import OPENSEARCH_CASES
 from tests.policies.policy_harness import UNKNOWN, Protocol, R, run_direct
+from tests.policies.security_cases import SECURITY_CASES
 from tests.policies.tenancy_cases import TENANCY_CASES, target_groups
 
 ASG = "aws:autoscaling/group:Group"
@@ -218,6 +219,7 @@ CASES = {
     ],
     **TENANCY_CASES,
     **OPENSEARCH_CASES,
+    **SECURITY_CASES,
     "imdsv2-required": [
         ("required, hop 1", [R(LT, "lt", GOOD_LT)], None, [], False),
         ("optional tokens", [R(LT, "lt", {**GOOD_LT, "metadataOptions": {"httpTokens": "optional",
