@@ -167,6 +167,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "servicediscovery:CreatePrivateDnsNamespace", "servicediscovery:UpdatePrivateDnsNamespace",
         "servicediscovery:DeleteNamespace", *_tags("servicediscovery"), "route53:CreateHostedZone",
         "route53:DeleteHostedZone", "route53:AssociateVPCWithHostedZone", "ec2:DescribeVpcAttribute"),
+    # Alias records for the tenants' hosts, in the zone the config names.
+    "aws:route53/record:Record": ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"),
     "aws:servicediscovery/service:Service": (
         "servicediscovery:CreateService", "servicediscovery:UpdateService", "servicediscovery:DeleteService",
         *_tags("servicediscovery")),

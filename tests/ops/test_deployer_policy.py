@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
+import re
 
+import pulumi
 import pytest
 
 from odyssey.domain.deployer import (
@@ -12,6 +15,7 @@ from odyssey.domain.deployer import (
     MANAGED_POLICIES_PER_ROLE,
     document_problems,
     grants,
+    required_actions,
     uncovered,
 )
 from odyssey.ops.offline.mock_cloud import MockCloud
@@ -76,3 +80,25 @@ def test_named_resources_fall_under_their_scope(plan, documents, typ, action, ar
     assert arns or plan.stack == "stage"  # stage runs on prod's cluster
     scope = _scope(documents, action)
     assert [a for a in arns if not any(fnmatch.fnmatchcase(a, pattern) for pattern in scope)] == []
+
+
+def _constructed_types() -> set[str]:
+    """The type token of every resource class the program's source constructs (``aws.lb.LoadBalancer(`` ...)."""
+    sources = [*(ROOT / "components").rglob("*.py"), ROOT / "__main__.py"]
+    classes = {m for path in sources for m in re.findall(r"\b(aws(?:x)?\.\w+\.[A-Z]\w*)\(", path.read_text())}
+    types = set()
+    for dotted in classes:
+        package, module, name = dotted.split(".")
+        sdk = importlib.import_module(f"pulumi_{package}.{module}")
+        if not issubclass(getattr(sdk, name), pulumi.Resource):
+            continue  # argument classes and enums
+        types.add(f"awsx:{module}:{name}" if package == "awsx" else f"aws:{module}/{name[0].lower()}{name[1:]}:{name}")
+    return types
+
+
+def test_every_resource_class_the_program_can_construct_is_mapped_and_granted(documents):
+    """Beyond the two sample stacks: options they do not use (DNS records, an existing VPC, ...) create types too."""
+    types = _constructed_types()
+    assert {"aws:route53/record:Record", "aws:lb/loadBalancer:LoadBalancer", "awsx:ec2:Vpc"} <= types
+    required_actions(types)  # raises, naming each type without a mapping
+    assert uncovered(types, documents.values()) == {}
