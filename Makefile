@@ -27,7 +27,7 @@ PIP        := $(PY) -m pip install --quiet --disable-pip-version-check
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock pyproject.toml
 	@$(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
 	  echo "Odyssey needs Python $(PYTHON_MIN) or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
-	  echo "Install one and run: make $(MAKECMDGOALS) PYTHON=python$(PYTHON_MIN)" >&2; exit 1; }
+	  echo "Install one and run: make $(or $(MAKECMDGOALS),venv) PYTHON=python$(PYTHON_MIN) (or newer)" >&2; exit 1; }
 	@if [ -d $(VENV) ] && ! $(PY) -c '$(PYTHON_OK)' 2>/dev/null; then \
 	  echo "Removing $(VENV): made by another Python or by a failed set-up."; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }

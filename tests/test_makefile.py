@@ -55,7 +55,7 @@ def test_an_old_python_is_refused_before_anything_is_made(tmp_path):
     assert result.returncode != 0
     assert "Odyssey needs Python 3.11 or newer" in result.stderr
     assert "is Python 3.10.14" in result.stderr
-    assert "PYTHON=python3.11" in result.stderr
+    assert "make venv PYTHON=python3.11 (or newer)" in result.stderr
     assert not (project / ".venv").exists()
 
 

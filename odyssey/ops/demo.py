@@ -75,7 +75,7 @@ def plan_for_demo(stack: str, project_dir: Path) -> DemoPlan:
             family = inputs["taskDefinition"].rsplit("/", 1)[-1].split(":")[0]
             services.append(DemoService(inputs["name"], family, int(inputs.get("desiredCount", 1))))
     outputs = json.loads(json.dumps(plan.outputs, default=str))
-    return DemoPlan(stack, outputs, sorted(services, key=lambda s: s.name), outputs.get("instanceType", "m7i.large"))
+    return DemoPlan(stack, outputs, sorted(services, key=lambda s: s.name), outputs["instanceType"])
 
 
 def free_port() -> int:
@@ -128,7 +128,7 @@ def build_cluster(endpoint: str, demo: DemoPlan) -> dict[str, str]:
     # The group starts empty and takes the instances launched in each zone: moto would launch a group's own
     # instances in its first subnet only.
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=group, MinSize=0, MaxSize=max(nodes * 2, nodes), DesiredCapacity=0,
+        AutoScalingGroupName=group, MinSize=0, MaxSize=nodes, DesiredCapacity=0,
         LaunchTemplate={"LaunchTemplateId": template}, VPCZoneIdentifier=",".join(subnets))
     ecs.create_cluster(clusterName=cluster)
     placed = {}
