@@ -40,8 +40,19 @@ EXIT_CONFIG = 2
 EXIT_POLICY = 3
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import odyssey
+
+        print(f"odyssey {odyssey.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
     """Keeps `plan` a subcommand even while it is the only one."""
 
 

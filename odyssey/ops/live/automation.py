@@ -11,9 +11,13 @@ bot)::
         ...
     print(result.summary, result.outputs["serviceNames"])
 
-It drives the real Pulumi CLI on this repository (a local-program workspace:
-the same ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml``), always with the policy
-pack and the stack's policy config. The backend and the secrets passphrase
+It drives the real Pulumi CLI on a project directory (a local-program
+workspace: ``Pulumi.yaml``, ``__main__.py``, ``components/``, ``policies/`` and
+the ``Pulumi.<stack>.yaml`` files), always with the policy pack and the
+stack's policy config. ``Odyssey(project_dir=...)`` names it; the default is
+the checkout this package runs from, or, for an installed package (``pip
+install``, which installs the operator tools but not the program), the
+current directory. The backend and the secrets passphrase
 come from the environment, as for the CLI: ``PULUMI_BACKEND_URL`` (``file://``
 works) and ``PULUMI_CONFIG_PASSPHRASE``.
 """
@@ -28,6 +32,7 @@ from typing import Any
 from odyssey.domain.images import pinned_image_problem
 
 ROOT = Path(__file__).resolve().parents[3]
+PROJECT_FILE = "Pulumi.yaml"
 INSTALL_HINT = ("install the Pulumi CLI (curl -fsSL https://get.pulumi.com | sh, or see "
                 "https://www.pulumi.com/docs/install/) and make sure `pulumi` is on PATH")
 PROTECTED_STACKS = frozenset({"prod"})
@@ -99,20 +104,37 @@ def _select_stack(stack: str, project_dir: Path) -> Any:
                               f"`pulumi stack init {stack}` (backend: $PULUMI_BACKEND_URL or `pulumi login`)") from None
 
 
+def default_project_dir() -> Path:
+    """The checkout this package runs from; for an installed package, the current directory."""
+    return ROOT if (ROOT / PROJECT_FILE).is_file() else Path.cwd()
+
+
+def project_dir_of(project_dir: Path | str | None) -> Path:
+    """``project_dir`` (or the default) when it holds the program, else AutomationError saying what to pass."""
+    resolved = Path(project_dir).resolve() if project_dir is not None else default_project_dir()
+    if not (resolved / PROJECT_FILE).is_file():
+        raise AutomationError(f"{resolved} is not an Odyssey project directory (no {PROJECT_FILE}): pass the "
+                              "directory of a checkout, which holds Pulumi.yaml, __main__.py, components/ and "
+                              "policies/ (Odyssey(project_dir=...), or run from it)")
+    return resolved
+
+
 class Odyssey:
     """Preview, deploy and inspect Odyssey stacks from Python.
 
-    ``on_event`` receives every engine event as it streams (progress for a
-    UI). ``select_stack`` is the workspace factory; tests pass a stand-in.
+    ``project_dir`` is the directory holding the program (see the module's
+    docstring for the default). ``on_event`` receives every engine event as it
+    streams (progress for a UI). ``select_stack`` is the workspace factory;
+    tests pass a stand-in.
     """
 
     def __init__(
         self,
-        project_dir: Path = ROOT,
+        project_dir: Path | str | None = None,
         on_event: Callable[[Any], None] | None = None,
         select_stack: Callable[[str, Path], Any] | None = None,
     ):
-        self.project_dir = project_dir
+        self.project_dir = project_dir_of(project_dir)
         self.on_event = on_event
         self._factory = select_stack
 
