@@ -598,11 +598,13 @@ def render_cost(document: dict[str, Any], cluster) -> None:
                       f"{amount} {line['unit']}", price, monthly)
     console.print(table)
     total = estimate["total"]
+    unpriced = [line for line in estimate["lines"] if line["unpriced"]]
     console.print(f"[bold]{document['stack']}[/]: {money_range(total['min'], total['max'])} a month "
-                  "(min-max: the cluster's instances at the group's minimum and maximum size)", highlight=False)
-    for line in estimate["lines"]:
-        if line["unpriced"]:
-            console.print(f"[yellow]unpriced:[/] {line['label']}: {line['unpriced']}", highlight=False)
+                  "(min-max: the cluster's instances at the group's minimum and maximum size)"
+                  + (f", without {len(unpriced)} unpriced line{'' if len(unpriced) == 1 else 's'}" if unpriced else ""),
+                  highlight=False, soft_wrap=True)
+    for line in unpriced:
+        console.print(f"[yellow]unpriced:[/] {line['label']}: {line['unpriced']}", highlight=False)
     if cluster is not None:
         render_chargeback(cluster)
         mine = cluster.counterfactuals.get(document["stack"])
