@@ -615,8 +615,10 @@ def render_cost(document: dict[str, Any], cluster) -> None:
     for assumption in document["assumptions"]:
         console.print(f"[cyan]assumed:[/] {assumption}", highlight=False, soft_wrap=True)
     console.print("[cyan]not estimated:[/] " + "; ".join(document["notEstimated"]), highlight=False, soft_wrap=True)
+    shown = cluster.notes if cluster is not None else []  # render_chargeback printed the cluster's notes
     for note in document["notes"]:
-        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
+        if note not in shown:
+            console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
     free = ", ".join(f"{entry['type'].split(':')[-1]} x{entry['count']}" for entry in estimate["unpricedTypes"])
     if free:
         console.print(f"[dim]no line (free, or request-priced and not estimated): {free}[/]", highlight=False,

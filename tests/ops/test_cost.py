@@ -59,6 +59,7 @@ def test_cost_prints_the_lines_shares_and_counterfactual():
     assert "one ALB per public service (003/004): 4 ALBs would cost $132.86 a month" in result.output
     assert "stage alone: 2 public services on ALBs of their own" in result.output
     assert "not estimated:" in result.output
+    assert result.output.count("note: the shares are of the priced shared lines") == 1
 
 
 def test_plan_ends_with_a_cost_line():
