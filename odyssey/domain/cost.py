@@ -185,7 +185,8 @@ FREE: Mapping[str, str] = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "no charge",
     "aws:s3/bucketPolicy:BucketPolicy": "no charge",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "no charge",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no charge (SSE-S3)",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no charge; with "
+        "SSE-KMS its key is priced and its KMS requests are not estimated",
     "aws:kms/alias:Alias": "no charge",
     "aws:route53/record:Record": "alias records to an ALB: no charge for records or their queries",
     "aws:wafv2/webAclAssociation:WebAclAssociation": "no charge; the web ACL is priced",
@@ -560,14 +561,27 @@ def _expiry_days(bucket: Mapping[str, Any], resources: Sequence[Mapping[str, Any
     return NEVER_EXPIRES_HORIZON_DAYS
 
 
+def _access_log_buckets(resources: Sequence[Mapping[str, Any]]) -> set[str]:
+    """URNs of the buckets an ALB writes its access logs to (its accessLogs input was built from them)."""
+    return {urn for alb in _of(resources, "aws:lb/loadBalancer:LoadBalancer")
+            for urn in (alb.get("propertyDependencies") or {}).get("accessLogs") or ()}
+
+
 def s3_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume: Assumptions) -> list[CostLine]:
-    buckets = _of(resources, "aws:s3/bucket:Bucket")
-    if not buckets:
-        return []
-    stored = sum(assume.bucket_gb_per_day * _expiry_days(b, resources) for b in buckets)
-    return [_line("s3Storage", "S3 storage (at lifecycle expiry)", stored, "GB", "s3.standard.gbMonth", prices, 1,
-                  f"{assume.bucket_gb_per_day:g} GB/day x each bucket's expiry days x GB-month price",
-                  [b["name"] for b in buckets])]
+    """S3 storage at lifecycle expiry: the ALBs' access logs apart (the chargeback splits them with the ALB)."""
+    access_logs = _access_log_buckets(resources)
+    lines = []
+    for key, label, chosen in (
+        ("albAccessLogs", "ALB access logs in S3 (at lifecycle expiry)", True),
+        ("s3Storage", "S3 storage (at lifecycle expiry)", False),
+    ):
+        buckets = [b for b in _of(resources, "aws:s3/bucket:Bucket") if (b.get("urn") in access_logs) == chosen]
+        if buckets:
+            stored = sum(assume.bucket_gb_per_day * _expiry_days(b, resources) for b in buckets)
+            lines.append(_line(key, label, stored, "GB", "s3.standard.gbMonth", prices, 1,
+                               f"{assume.bucket_gb_per_day:g} GB/day x each bucket's expiry days x GB-month price",
+                               [b["name"] for b in buckets]))
+    return lines
 
 
 def lines_of(resources: Sequence[Mapping[str, Any]], prices: PriceTable, assume: Assumptions) -> list[CostLine]:
@@ -615,8 +629,13 @@ class Estimate:
     unpriced_types: tuple[tuple[str, int, str], ...]  # (type, count, why it has no line)
 
     def total(self, scope: str | None = None) -> tuple[float, float]:
+        """The priced lines' sum; ``unpriced`` names what it leaves out."""
         chosen = [line for line in self.lines if scope is None or line.scope == scope]
         return sum(line.monthly_min for line in chosen), sum(line.monthly_max for line in chosen)
+
+    def unpriced(self, scope: str | None = None) -> list[CostLine]:
+        """The lines the table has no price for: the total leaves them out, so every total names them."""
+        return [line for line in self.lines if line.unpriced and (scope is None or line.scope == scope)]
 
 
 def estimate(stack: str, resources: Sequence[Mapping[str, Any]], prices: PriceTable,
@@ -635,13 +654,14 @@ def estimate(stack: str, resources: Sequence[Mapping[str, Any]], prices: PriceTa
 
 # ---------------------------------------------------------------- chargeback
 
-ALB_LINES = frozenset({"albHours", "albLcus", "albPublicIpv4", "s3Storage"})  # split by rules, per ALB
+ALB_LINES = frozenset({"albHours", "albLcus", "albPublicIpv4", "albAccessLogs"})  # split by rules, per ALB
 
 CHARGEBACK_FORMULA = (
     "each tenant pays its own application stack's lines, plus a share of the owner's shared machine layer "
     "(every line outside the owner's AppStack): the load balancer lines (ALB hours, LCUs, public IPv4, access-log "
     "storage) by its listener rules on the ALB it routes on (each ALB of the pool costs the same), and every other "
-    "shared line (instances, root volumes, NAT, cluster alarms, Container Insights, logs, flow logs, keys) by "
+    "shared line (instances, root volumes, NAT, cluster alarms, Container Insights, logs, flow logs, keys, log "
+    "search) by "
     "half its share of the tenants' reserved CPU units plus half its share of their reserved MiB "
     "(the quotas the owner's registry reserves for them, which the cluster is sized to guarantee)"
 )
@@ -745,6 +765,14 @@ def one_alb_per_service(public_services: int, zones: int, prices: PriceTable, as
     per_alb = HOURS_PER_MONTH * (hourly("elb.alb.hour") + assume.lcu_per_alb * hourly("elb.alb.lcuHour")
                                  + zones * hourly("vpc.publicIpv4.hour"))
     return Counterfactual(public_services, per_alb, public_services * per_alb, shared)
+
+
+def not_counted(lines: Sequence[CostLine]) -> str:
+    """What a total leaves out, for the sentence that prints it: '' when every line is priced."""
+    if not lines:
+        return ""
+    return (f"not counted: {len(lines)} unpriced line{'' if len(lines) == 1 else 's'} "
+            f"({', '.join(line.label for line in lines)})")
 
 
 def money(value: float) -> str:

@@ -27,6 +27,10 @@ class Query:
     product_family: str | None = None
     unit: str | None = None
     page: str = ""
+    also: tuple[str, ...] = ()  # other spellings of the usage type suffix, accepted alike
+
+    def matches_usage(self, usage: str) -> bool:
+        return any(usage == suffix or usage.endswith(f"-{suffix}") for suffix in (self.usage_suffix, *self.also))
 
     def request(self, region: str) -> dict[str, Any]:
         filters = {"regionCode": region, **self.filters}
@@ -36,9 +40,15 @@ class Query:
                 "Filters": [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()]}
 
 
-def queries(instance_types: Iterable[str]) -> list[Query]:
-    """The prices ``--refresh-prices`` reads: the instance types asked for and the fixed set below."""
+def queries(instance_types: Iterable[str], search_types: Iterable[str] = ()) -> list[Query]:
+    """The prices ``--refresh-prices`` reads: the EC2 and OpenSearch instance types asked for and the fixed set below.
+
+    The OpenSearch instance queries share one request (every instance of the family in the region, one paginated
+    call) and each picks its type by usage type; whether that names the type with or without ``.search`` was seen
+    both ways in third-party billing extracts, so both are accepted.
+    """
     ec2 = "https://aws.amazon.com/ec2/pricing/on-demand/"
+    search = "https://aws.amazon.com/opensearch-service/pricing/"
     vpc = "https://aws.amazon.com/vpc/pricing/"
     elb = "https://aws.amazon.com/elasticloadbalancing/pricing/"
     return [
@@ -56,6 +66,11 @@ def queries(instance_types: Iterable[str]) -> list[Query]:
         Query("kms.key.month", "awskms", {}, "KMS-Keys", None, None, "https://aws.amazon.com/kms/pricing/"),
         Query("cloudmap.resource.month", "AWSCloudMap", {}, "Cloud-Map-Resources", None, None,
               "https://aws.amazon.com/cloud-map/pricing/"),
+        *(Query(f"opensearch.instance.{kind}", "AmazonES", {}, f"ESInstance:{kind.removesuffix('.search')}",
+                "Amazon OpenSearch Service Instance", "Hrs", search, also=(f"ESInstance:{kind}",))
+          for kind in sorted(set(search_types))),
+        Query("opensearch.storage.gp3", "AmazonES", {}, "ES:GP3-Storage", "Amazon OpenSearch Service Volume",
+              "GB-Mo", search),
     ]
 
 
@@ -96,8 +111,7 @@ def pick(query: Query, products: Iterable[Mapping[str, Any] | str]) -> Figure | 
         if query.product_family and family != query.product_family:
             continue
         for figure in on_demand(parsed):
-            usage = figure.usage_type
-            if usage != query.usage_suffix and not usage.endswith(f"-{query.usage_suffix}"):
+            if not query.matches_usage(figure.usage_type):
                 continue
             if (query.unit and figure.unit != query.unit) or figure.usd <= 0:
                 continue

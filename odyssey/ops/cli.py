@@ -614,11 +614,13 @@ def render_cost(document: dict[str, Any], cluster) -> None:
                       f"{amount} {line['unit']}", price, monthly)
     console.print(table)
     total = estimate["total"]
+    unpriced = [line for line in estimate["lines"] if line["unpriced"]]
     console.print(f"[bold]{document['stack']}[/]: {money_range(total['min'], total['max'])} a month "
-                  "(min-max: the cluster's instances at the group's minimum and maximum size)", highlight=False)
-    for line in estimate["lines"]:
-        if line["unpriced"]:
-            console.print(f"[yellow]unpriced:[/] {line['label']}: {line['unpriced']}", highlight=False)
+                  "(min-max: the cluster's instances at the group's minimum and maximum size)"
+                  + (f", without {len(unpriced)} unpriced line{'' if len(unpriced) == 1 else 's'}" if unpriced else ""),
+                  highlight=False, soft_wrap=True)
+    for line in unpriced:
+        console.print(f"[yellow]unpriced:[/] {line['label']}: {line['unpriced']}", highlight=False)
     if cluster is not None:
         render_chargeback(cluster)
         mine = cluster.counterfactuals.get(document["stack"])
@@ -629,8 +631,10 @@ def render_cost(document: dict[str, Any], cluster) -> None:
     for assumption in document["assumptions"]:
         console.print(f"[cyan]assumed:[/] {assumption}", highlight=False, soft_wrap=True)
     console.print("[cyan]not estimated:[/] " + "; ".join(document["notEstimated"]), highlight=False, soft_wrap=True)
+    shown = cluster.notes if cluster is not None else []  # render_chargeback printed the cluster's notes
     for note in document["notes"]:
-        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
+        if note not in shown:
+            console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
     free = ", ".join(f"{entry['type'].split(':')[-1]} x{entry['count']}" for entry in estimate["unpricedTypes"])
     if free:
         console.print(f"[dim]no line (free, or request-priced and not estimated): {free}[/]", highlight=False,

@@ -27,6 +27,7 @@ from odyssey.domain.cost import (
     estimate,
     is_cloud_resource,
     nat_gateways,
+    not_counted,
     one_alb_per_service,
     pinned_prices,
     price_tables,
@@ -60,7 +61,9 @@ def by_key(result, scope):
 
 
 # prod's shared machine layer: m7i.large at 0.1008/h, minSize 6, maxSize 12, 30 GiB gp3 roots, 3 zones OnePerAz,
-# one internet-facing ALB over 3 subnets, a KMS key for the cluster alarms topic, 2 cluster alarms.
+# one internet-facing ALB over 3 subnets, 2 cluster alarms, and log search (odyssey:logSearch in Pulumi.prod.yaml):
+# an OpenSearch domain of 3 r6g.large.search data nodes with 100 GiB gp3 each and 3 m6g.large.search masters,
+# its KMS key, its audit and error log groups, a Firehose stream and its backup bucket.
 PROD_CLUSTER = {
     "ec2Instances": (6 * 0.1008 * 730, 12 * 0.1008 * 730),          # 441.504 .. 883.008
     "ebsRootVolumes": (6 * 30 * 0.08, 12 * 30 * 0.08),              # 14.40 .. 28.80
@@ -70,16 +73,22 @@ PROD_CLUSTER = {
     "albHours": (0.0225 * 730,) * 2,                                # 16.425
     "albLcus": (1 * 0.008 * 730,) * 2,                              # 5.84: 1 LCU assumed
     "albPublicIpv4": (3 * 0.005 * 730,) * 2,                        # 10.95: one address per subnet
-    "kmsKeys": (1.0,) * 2,
+    "kmsKeys": (2 * 1.0,) * 2,                                      # the cluster alarms topic's key, the domain's
     # CPUReservation + MemoryReservation, + 2 alarms AWS makes for the capacity provider's managed scaling
     "alarms": ((2 + 2) * 0.10,) * 2,
     "containerInsightsMetrics": (11 * 0.30,) * 2,                   # the cluster's metrics
-    # ecs-exec and hosts groups at 0.01 GB/day: ingested for a month, stored for their 90-day retention
-    "logIngestion": (2 * 0.01 * DAYS * 0.50,) * 2,
-    "logStorage": (2 * 0.01 * 90 * 0.03,) * 2,
+    # ecs-exec, hosts, search-audit and search-errors at 0.01 GB/day: ingested for a month, stored for their
+    # 90-day retention (odyssey:logRetentionDays)
+    "logIngestion": (4 * 0.01 * DAYS * 0.50,) * 2,                  # 0.6083
+    "logStorage": (4 * 0.01 * 90 * 0.03,) * 2,                      # 0.108
     "flowLogDelivery": (0.5 * DAYS * 0.50,) * 2,                    # 0.5 GB/day vended to CloudWatch Logs
     "flowLogStorage": (0.5 * 90 * 0.03,) * 2,
-    "s3Storage": (0.1 * 90 * 0.023,) * 2,                           # access logs expire after 90 days
+    # the domain's lines have no price in the table (its notFound): 0 here, quantities in the test below
+    "opensearchInstances": (0.0, 0.0),
+    "opensearchStorage": (0.0, 0.0),
+    "firehoseIngestion": (1.0 * DAYS * 0.029,) * 2,                 # 0.8821: 1 GB/day assumed
+    "albAccessLogs": (0.1 * 90 * 0.023,) * 2,                       # 0.207: access logs expire after 90 days
+    "s3Storage": (0.1 * 30 * 0.023,) * 2,                           # 0.069: the backup bucket expires after 30 days
 }
 
 # An application stack of 4 services (web, api autoscaled from 2; catalog, worker 2 each), 3 with discovery:
@@ -130,11 +139,29 @@ def test_stage_has_only_its_own_lines(stage):
     assert_lines(by_key(result, "stack"), STAGE_STACK)
 
 
+def test_prod_log_search_domain_is_unpriced_with_its_quantities(prod):
+    result = estimate("prod", prod.resources, PRICES)
+    # 3 data nodes and 3 dedicated masters (instance-hours at 730 h each), 3 x 100 GiB of gp3
+    assert [(line.label, line.quantity_min, line.quantity_max, line.unit_usd, line.monthly_min, line.monthly_max)
+            for line in result.unpriced()] == [
+        ("OpenSearch r6g.large.search instances", 3.0, 3.0, None, 0.0, 0.0),
+        ("OpenSearch m6g.large.search instances", 3.0, 3.0, None, 0.0, 0.0),
+        ("OpenSearch gp3 storage", 300.0, 300.0, None, 0.0, 0.0),
+    ]
+    assert all(line.scope == "cluster" and line.resources == ("log-search-domain",) for line in result.unpriced())
+    assert not_counted(result.unpriced()) == (
+        "not counted: 3 unpriced lines (OpenSearch r6g.large.search instances, OpenSearch m6g.large.search "
+        "instances, OpenSearch gp3 storage)")
+    assert estimate("stage", [], PRICES).unpriced() == [] and not_counted([]) == ""
+
+
 def test_prod_total_is_the_sum_of_the_hand_computed_lines(prod):
     low, high = estimate("prod", prod.resources, PRICES).total()
     lines = list(PROD_CLUSTER.values()) + list(PROD_STACK.values())
     assert (low, high) == pytest.approx((sum(v[0] for v in lines), sum(v[1] for v in lines)))
-    assert round(low, 2) == 656.37 and round(high, 2) == 1112.28
+    # cluster 619.1976 .. 1075.1016 (the 656.37 .. 1112.28 before log search + 2.3092: a key 1.00, two log groups
+    # 0.3042 + 0.054, Firehose 0.8821, the backup bucket 0.069) + the stack's own 39.4841
+    assert round(low, 2) == 658.68 and round(high, 2) == 1114.59
 
 
 # ---------------------------------------------------------------- every type is decided on
@@ -214,6 +241,16 @@ def test_firehose_ingestion_is_the_assumed_volume():
     assert line.monthly_min == pytest.approx(2.0 * DAYS * 0.029)
 
 
+def test_the_albs_access_log_bucket_is_its_own_line_and_other_buckets_are_storage():
+    logs, backup = record("aws:s3/bucket:Bucket", "logs"), record("aws:s3/bucket:Bucket", "backup")
+    alb = record("aws:lb/loadBalancer:LoadBalancer", "alb", accessLogs={"enabled": True, "bucket": "logs-1"})
+    alb["propertyDependencies"] = {"accessLogs": ["urn::logs"]}
+    lines = {line.key: (line.quantity_min, line.resources) for line in estimate("x", [alb, logs, backup], PRICES).lines
+             if line.key in ("albAccessLogs", "s3Storage")}
+    # no lifecycle configuration: each bucket holds a year of 0.1 GB/day
+    assert lines == {"albAccessLogs": (0.1 * 365, ("logs",)), "s3Storage": (0.1 * 365, ("backup",))}
+
+
 # ---------------------------------------------------------------- chargeback and the counterfactual
 
 PROD = TenantWeight("prod", cpu=4096, memory=8192, rules={1: 2})
@@ -227,11 +264,15 @@ def test_the_committed_tenants_split_two_thirds_and_half():
 
 def test_chargeback_of_the_committed_cluster(prod, stage):
     shared = [line for line in estimate("prod", prod.resources, PRICES).lines if line.scope == "cluster"]
-    alb = 0.0225 * 730 + 0.008 * 730 + 3 * 0.005 * 730 + 0.1 * 90 * 0.023   # 33.422: split by rules
-    rest_low = sum(v[0] for v in PROD_CLUSTER.values()) - alb                # 583.466: split by CPU and memory
+    # the ALB's hours, LCU, addresses and access logs: 33.422, split by rules (the backup bucket is not in it)
+    alb = 0.0225 * 730 + 0.008 * 730 + 3 * 0.005 * 730 + 0.1 * 90 * 0.023
+    rest_low = sum(v[0] for v in PROD_CLUSTER.values()) - alb                # 585.7756: split by CPU and memory
+    rest_high = sum(v[1] for v in PROD_CLUSTER.values()) - alb               # 1041.6796
     charges = {c.stack: c for c in chargeback(shared, [PROD, STAGE], 1, {"prod": (39.48, 39.48)})}
-    assert charges["prod"].shared[0] == pytest.approx(rest_low * 2 / 3 + alb / 2)   # 405.69
-    assert charges["stage"].shared[0] == pytest.approx(rest_low / 3 + alb / 2)      # 211.20
+    assert charges["prod"].shared == pytest.approx((rest_low * 2 / 3 + alb / 2,     # 407.23
+                                                    rest_high * 2 / 3 + alb / 2))   # 711.16
+    assert charges["stage"].shared == pytest.approx((rest_low / 3 + alb / 2,        # 211.97
+                                                     rest_high / 3 + alb / 2))      # 363.94
     assert charges["stage"].own is None and charges["stage"].total == charges["stage"].shared
     assert charges["prod"].total[0] == pytest.approx(charges["prod"].shared[0] + 39.48)
 

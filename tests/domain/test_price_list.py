@@ -67,3 +67,41 @@ def test_every_refreshed_key_is_one_the_estimate_reads(key):
     from odyssey.domain.cost import pinned_prices
 
     assert pinned_prices("us-east-1").get(key) is not None
+
+
+def search_product(sku: str, usage: str, family: str, unit: str, usd: str) -> dict:
+    """A product in get_products' shape; the figures are made up for the test, not prices."""
+    return {"product": {"sku": sku, "productFamily": family, "attributes": {"usagetype": usage}},
+            "terms": {"OnDemand": {f"{sku}.T": {"effectiveDate": "2026-01-01T00:00:00Z", "priceDimensions": {
+                f"{sku}.T.1": {"beginRange": "0", "unit": unit, "pricePerUnit": {"USD": usd}}}}}}}
+
+
+SEARCH_PRODUCTS = [
+    search_product("A", "ESInstance:r6g.large", "Amazon OpenSearch Service Instance", "Hrs", "1.5"),
+    search_product("B", "USE1-ESInstance:r6g.xlarge.search", "Amazon OpenSearch Service Instance", "Hrs", "3.5"),
+    search_product("C", "ES:GP3-Storage", "Amazon OpenSearch Service Volume", "GB-Mo", "0.5"),
+    search_product("D", "ES:GP2-Storage", "Amazon OpenSearch Service Volume", "GB-Mo", "0.75"),
+]
+
+
+def test_opensearch_types_share_one_request_and_each_picks_its_own_usage_type():
+    by_key = {q.key: q for q in queries([], ["r6g.large.search", "r6g.xlarge.search", "m6g.large.search"])}
+    instances = [by_key[f"opensearch.instance.{kind}"] for kind in ("r6g.large.search", "r6g.xlarge.search")]
+    assert instances[0].request("us-east-1") == instances[1].request("us-east-1")
+    assert instances[0].request("us-east-1")["ServiceCode"] == "AmazonES"
+    # the usage type spelled without and with .search: both are the type's; r6g.large is not r6g.xlarge
+    assert pick(instances[0], SEARCH_PRODUCTS).sku == "A"
+    assert pick(instances[1], SEARCH_PRODUCTS).sku == "B"
+    assert pick(by_key["opensearch.instance.m6g.large.search"], SEARCH_PRODUCTS) is None
+    assert pick(by_key["opensearch.storage.gp3"], SEARCH_PRODUCTS).sku == "C"
+
+
+def test_the_refreshed_opensearch_keys_are_the_ones_the_estimate_reads():
+    from odyssey.domain.cost import Price, PriceTable, estimate
+
+    domain = {"type": "aws:opensearch/domain:Domain", "name": "d", "urn": "u", "custom": True,
+              "inputs": {"clusterConfig": {"instanceType": "r6g.large.search", "instanceCount": 3.0},
+                         "ebsOptions": {"volumeSize": 10.0, "volumeType": "gp3"}}}
+    keys = {q.key for q in queries([], ["r6g.large.search"])}
+    table = PriceTable("us-east-1", "2026-01-01", {k: Price(k, 1.0, "u", "AmazonES", None, "p", "s") for k in keys})
+    assert [line.unpriced for line in estimate("x", [domain], table).lines] == [None, None]

@@ -26,13 +26,20 @@ def prod_cost():
 def test_cost_json_carries_lines_chargeback_and_counterfactual(prod_cost):
     assert prod_cost["stack"] == "prod" and prod_cost["region"] == "us-east-1"
     assert prod_cost["priceTable"]["date"] == "2026-11-26" and prod_cost["hoursPerMonth"] == 730
-    assert prod_cost["estimate"]["total"] == {"min": 656.37, "max": 1112.28}
+    # tests/domain/test_cost.py's hand-computed lines: cluster 619.1976 .. 1075.1016 + the stack's 39.4841
+    assert prod_cost["estimate"]["total"] == {"min": 658.68, "max": 1114.59}
     keys = {line["key"] for line in prod_cost["estimate"]["lines"]}
-    assert {"ec2Instances", "natGatewayHours", "albHours", "kmsKeys", "alarms", "flowLogDelivery"} <= keys
+    assert {"ec2Instances", "natGatewayHours", "albHours", "kmsKeys", "alarms", "flowLogDelivery",
+            "opensearchInstances", "opensearchStorage", "firehoseIngestion", "albAccessLogs", "s3Storage"} <= keys
+    assert [line["label"] for line in prod_cost["estimate"]["lines"] if line["unpriced"]] == [
+        "OpenSearch r6g.large.search instances", "OpenSearch m6g.large.search instances", "OpenSearch gp3 storage"]
     tenants = {t["stack"]: t for t in prod_cost["cluster"]["chargeback"]["tenants"]}
     assert set(tenants) == {"prod", "stage"}
     assert tenants["stage"]["computeShare"] == pytest.approx(1 / 3, abs=1e-4)
     assert tenants["stage"]["own"] == {"min": 37.85, "max": 37.85}
+    # shared: the ALB's 33.422 by rules (half each), the other 585.7756 .. 1041.6796 by compute (1/3 for stage)
+    assert tenants["stage"]["shared"] == {"min": 211.97, "max": 363.94}
+    assert tenants["prod"]["shared"] == {"min": 407.23, "max": 711.16}
     shared = sum(t["shared"]["min"] for t in tenants.values())
     cluster_lines = sum(line["monthly"]["min"] for line in prod_cost["estimate"]["lines"]
                         if line["scope"] == "cluster")
@@ -40,6 +47,9 @@ def test_cost_json_carries_lines_chargeback_and_counterfactual(prod_cost):
     counterfactual = prod_cost["cluster"]["counterfactual"]["cluster"]
     assert counterfactual["publicServices"] == 4 and counterfactual["oneAlbPerServiceMonthly"] == 132.86
     assert prod_cost["notEstimated"] and prod_cost["assumptions"]
+    assert ("the shares are of the priced shared lines; not counted: 3 unpriced lines (OpenSearch "
+            "r6g.large.search instances, OpenSearch m6g.large.search instances, OpenSearch gp3 storage)"
+            in prod_cost["notes"])
 
 
 def test_cost_prints_the_lines_shares_and_counterfactual():
@@ -49,12 +59,16 @@ def test_cost_prints_the_lines_shares_and_counterfactual():
     assert "one ALB per public service (003/004): 4 ALBs would cost $132.86 a month" in result.output
     assert "stage alone: 2 public services on ALBs of their own" in result.output
     assert "not estimated:" in result.output
+    assert result.output.count("note: the shares are of the priced shared lines") == 1
 
 
 def test_plan_ends_with_a_cost_line():
     result = runner.invoke(app, ["plan", "prod", "--project-dir", str(ROOT), "-q", "--skip-policies"])
     assert result.exit_code == 0, result.output
-    assert "cost: about $656.37-$1,112 a month (us-east-1 list prices of 2026-11-26" in result.output
+    # 658.68 .. 1114.59, the total of tests/domain/test_cost.py, and the domain it cannot price named
+    assert "cost: about $658.68-$1,115 a month (us-east-1 list prices of 2026-11-26" in result.output
+    assert ("`odyssey cost prod` itemizes it; not counted: 3 unpriced lines (OpenSearch r6g.large.search "
+            "instances, OpenSearch m6g.large.search instances, OpenSearch gp3 storage)") in " ".join(result.output.split())
 
 
 def test_a_region_without_prices_is_refused_with_the_way_out(tmp_path):
@@ -106,3 +120,36 @@ def test_a_tenant_without_a_stack_file_is_charged_by_its_quota(tmp_path):
     assert tenants["qa"]["own"] is None and tenants["qa"]["albShare"] == 0
     assert "qa is not planned here: it is charged by its quota, and for no ALB rules or own lines" in \
         document["notes"]
+
+
+class RecordingPriceList:
+    """Answers get_products from a fixed list of products and records each request (made-up figures)."""
+
+    def __init__(self, products):
+        self.products, self.requests = products, []
+
+    def get_paginator(self, name):
+        assert name == "get_products"
+        return self
+
+    def paginate(self, **request):
+        self.requests.append(request)
+        return [{"PriceList": [json.dumps(p) for p in self.products if p["serviceCode"] == request["ServiceCode"]]}]
+
+
+def test_refresh_reads_every_opensearch_type_in_one_request_and_clears_not_found(tmp_path):
+    from odyssey.domain.log_search import INSTANCE_TYPES
+    from tests.domain.test_price_list import SEARCH_PRODUCTS
+
+    table = tmp_path / "prices.json"
+    shutil.copy(PRICES_FILE, table)
+    client = RecordingPriceList([{**p, "serviceCode": "AmazonES"} for p in SEARCH_PRODUCTS])
+    written = refresh_region("us-east-1", table, client)
+    assert set(written) == {"opensearch.instance.r6g.large.search", "opensearch.instance.r6g.xlarge.search",
+                            "opensearch.storage.gp3"}
+    searched = [r for r in client.requests if r["ServiceCode"] == "AmazonES"]
+    assert len(searched) == 2 and len(INSTANCE_TYPES) > 2  # all instance types at once, and the storage
+    refreshed = json.loads(table.read_text())["regions"]["us-east-1"]
+    assert refreshed["notFound"] == {}
+    assert refreshed["prices"]["opensearch.storage.gp3"]["usd"] == 0.5
+    assert refreshed["prices"]["ec2.instance.m7i.large"]["usd"] == 0.1008  # not returned: kept as pinned

@@ -7,6 +7,8 @@ not implement ``pricing`` and no AWS account is reachable from the build
 machines, so this module is verified only offline: the parsing against
 products in the API's documented shape, the missing-credentials path against a
 real boto3 client. Figures the API does not return keep their pinned value.
+The AmazonES product families and usage types it asks for were seen in
+third-party code only; a first refresh with credentials will tell.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from odyssey.domain.cost import PRICES_FILE, PriceTableError, price_tables
+from odyssey.domain.log_search import INSTANCE_TYPES as SEARCH_INSTANCE_TYPES
 from odyssey.domain.price_list import Query, pick, price_entry, queries
 from odyssey.ops.live.aws_ops import CLIENT_CONFIG, explain
 
@@ -56,11 +59,15 @@ def refresh_region(region: str, path: Path = PRICES_FILE, client: Any = None,
     read_on = (today or dt.date.today()).isoformat()
     client = client or pricing_client()
     written = {}
-    for query in queries(kinds):
+    fetched: dict[str, list[str]] = {}  # by request: the OpenSearch instance queries share one
+    for query in queries(kinds, SEARCH_INSTANCE_TYPES):
+        request = json.dumps(query.request(region), sort_keys=True)
         try:
-            figure = pick(query, products(client, query, region))
+            if request not in fetched:
+                fetched[request] = products(client, query, region)
         except (BotoCoreError, ClientError) as error:
             raise PriceRefreshError(str(explain(error, f"reading {query.key} from the AWS Price List API"))) from None
+        figure = pick(query, fetched[request])
         if figure is not None:
             written[query.key] = price_entry(query, figure, read_on)
     if not written:
@@ -68,5 +75,9 @@ def refresh_region(region: str, path: Path = PRICES_FILE, client: Any = None,
     body = document.setdefault("regions", {}).setdefault(region, {"prices": {}})
     body["date"] = read_on
     body.setdefault("prices", {}).update(written)
+    not_found = body.get("notFound") or {}
+    for key in list(not_found):  # "opensearch.instance.*" is found once any of its keys is
+        if key in written or (key.endswith(".*") and any(k.startswith(key[:-1]) for k in written)):
+            del not_found[key]
     path.write_text(json.dumps(document, indent=2) + "\n")
     return written

@@ -24,6 +24,7 @@ from odyssey.domain.cost import (
     chargeback,
     estimate,
     money_range,
+    not_counted,
     one_alb_per_service,
     pinned_prices,
 )
@@ -51,9 +52,10 @@ def cost_line(plan: Plan, prices: PriceTable | None = None) -> str:
     low, high = result.total()
     own_cluster = result.total("cluster") != (0, 0)
     share = "" if own_cluster else " for its own resources, plus its share of the cluster it runs on"
+    missing = not_counted(result.unpriced())
     return (f"cost: about {money_range(low, high)} a month{share} ({result.region} list prices of "
             f"{result.price_date}{', cluster at min-max size' if own_cluster else ''}, traffic assumed); "
-            f"`odyssey cost {plan.stack}` itemizes it")
+            f"`odyssey cost {plan.stack}` itemizes it{'; ' + missing if missing else ''}")
 
 
 @dataclass
@@ -97,6 +99,9 @@ def cluster_cost(view: ClusterView, prices: PriceTable | None = None,
     pool = max(len(view.load_balancers), 1)
     own = {stack: result.total("stack") for stack, result in estimates.items()}
     charges = chargeback(shared_lines, weights, pool, own) if weights else []
+    missing = not_counted([line for line in shared_lines if line.unpriced])
+    if charges and missing:
+        notes.append(f"the shares are of the priced shared lines; {missing}")
     alb_cost = sum(line.monthly_min for line in shared_lines if line.key in ALB_LINE_KEYS)
     zones = _zones(owner_plan)
     counterfactuals = {}
