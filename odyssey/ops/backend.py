@@ -42,7 +42,7 @@ def owner_problem(cluster_stack: str | None, organization: str, project: str) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    from odyssey.ops.offline.plan import PlanError, _owner_of, read_stack_files
+    from odyssey.ops.offline.plan import PlanError, owner_of, read_stack_files
 
     parser = argparse.ArgumentParser(prog="python -m odyssey.ops.backend", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     except PlanError as error:
         print(f"{args.stack}: {error}", file=sys.stderr)
         return 2
-    cluster_stack = _owner_of(files)
+    cluster_stack = owner_of(files)
     problem = owner_problem(cluster_stack, args.organization, files.project)
     if problem:
         print(f"{args.stack}: {problem} (Pulumi.{args.stack}.yaml)", file=sys.stderr)
