@@ -299,6 +299,10 @@ def _run_program(
         mocks, project=files.project, stack=files.stack, preview=True, logger=logger,
         monitor=monitor, organization=organization,
     )
+    # A program that failed earlier in this process leaves outputs still resolving; the next program would await
+    # them and fail with their error. ``pulumi.runtime.test`` clears the same two before each test.
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
     main = project_dir / "__main__.py"
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
