@@ -411,6 +411,9 @@ class _PackRun:
         try:
             for urn, future in self.pending:
                 self.violations += _violations(self.info.name, future.result(), urn)
+            # Resources register in the order their inputs resolve; in URN order, as the plan lists them,
+            # two runs of one plan report the same.
+            self.violations.sort(key=lambda violation: (violation.urn, violation.policy))
             response = self.process.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise self._failure(error) from None
