@@ -16,6 +16,7 @@ one unknown never hides another resource's violation.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -128,30 +129,44 @@ class Unresolved:
 
 
 class Stack:
-    """Lookups over the resources of a stack validation."""
+    """Lookups over the resources of a stack validation, indexed once: a policy asks one per service or
+    component, so scanning every resource on each would make a large stack's check quadratic."""
 
     def __init__(self, args: StackValidationArgs):
         self.resources: list[PolicyResource] = list(args.resources)
+        self._position = {id(r): i for i, r in enumerate(self.resources)}
+        self._by_type: dict[str, list[PolicyResource]] = defaultdict(list)
+        self._children: dict[str, list[PolicyResource]] = defaultdict(list)
+        for resource in self.resources:
+            self._by_type[resource.resource_type].append(resource)
+            if resource.parent is not None:
+                self._children[resource.parent.urn].append(resource)
+        self._dependents: dict[str, dict[str, list[PolicyResource]]] = {}
 
     def of_type(self, *types: str) -> list[PolicyResource]:
-        return [r for r in self.resources if r.resource_type in types]
+        found = [r for t in dict.fromkeys(types) for r in self._by_type.get(t, ())]
+        return sorted(found, key=self._order) if len(types) > 1 else found
 
     def descendants(self, ancestor: PolicyResource, *types: str) -> Iterator[PolicyResource]:
-        for resource in self.resources:
-            parent = resource.parent
-            while parent is not None:
-                if parent.urn == ancestor.urn:
-                    if not types or resource.resource_type in types:
-                        yield resource
-                    break
-                parent = parent.parent
+        found, queue = [], [ancestor.urn]
+        while queue:
+            for child in self._children.get(queue.pop(), ()):
+                found.append(child)
+                queue.append(child.urn)
+        return iter(sorted((r for r in found if not types or r.resource_type in types), key=self._order))
 
     def dependents(self, target: PolicyResource, prop: str, *types: str) -> list[PolicyResource]:
         """Resources whose ``prop`` is built from ``target``'s outputs."""
-        return [
-            r for r in self.of_type(*types)
-            if any(dep.urn == target.urn for dep in r.property_dependencies.get(prop, []))
-        ]
+        if prop not in self._dependents:
+            index: dict[str, list[PolicyResource]] = defaultdict(list)
+            for resource in self.resources:
+                for urn in dict.fromkeys(dep.urn for dep in resource.property_dependencies.get(prop, [])):
+                    index[urn].append(resource)
+            self._dependents[prop] = index
+        return [r for r in self._dependents[prop].get(target.urn, ()) if r.resource_type in types]
+
+    def _order(self, resource: PolicyResource) -> int:
+        return self._position[id(resource)]
 
 
 def deps(resource: PolicyResource, prop: str) -> list[PolicyResource]:

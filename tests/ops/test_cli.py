@@ -64,3 +64,43 @@ def test_bad_stack_config_lists_every_problem(tmp_path):
 def test_missing_argument_and_bad_option():
     assert runner.invoke(app, ["plan"]).exit_code == 2
     assert runner.invoke(app, ["plan", "prod", "--project-dir", "/does/not/exist"]).exit_code == 2
+
+
+def test_the_plan_pauses_the_cyclic_collector_and_gives_it_back(tmp_path):
+    import gc
+
+    from odyssey.ops.offline.plan import collector_paused
+
+    seen = []
+    with collector_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    try:
+        with collector_paused():
+            raise RuntimeError("the program failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_command_runs_and_exits_cleanly_in_a_process_of_its_own(tmp_path):
+    # `odyssey` freezes what is alive as it exits (odyssey.ops.cli.main): the exit code and output stay the command's.
+    import subprocess
+    import sys
+
+    out = tmp_path / "plan.json"
+    result = subprocess.run([sys.executable, "-m", "odyssey", "plan", "prod", "-q", "--json", str(out),
+                             "--project-dir", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "no mandatory violations" in result.stdout and "Traceback" not in result.stderr
+    assert json.loads(out.read_text())["resources"]
+    bad = subprocess.run([sys.executable, "-m", "odyssey", "plan", "nosuchstack", "--project-dir", str(ROOT)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == EXIT_CONFIG and "nosuchstack" in bad.stderr

@@ -176,6 +176,18 @@ def test_bad_policy_config_from_the_cli(tmp_path):
     assert "not valid JSON" in result.output
 
 
+def test_a_pack_that_cannot_run_stops_the_plan_and_is_what_the_cli_reports(tmp_path):
+    # The pack starts in the background while the program imports: its error stops the plan at the first
+    # resource and is what the CLI reports, exit 2, no plan printed.
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"no-such-policy": "mandatory"}))
+    result = runner.invoke(app, ["plan", "prod", "--project-dir", str(ROOT), "--policy-pack-config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert "no-such-policy: no policy of that name" in result.output
+    assert "Traceback" not in result.output and "the program failed" not in result.output
+    assert "resources planned" not in result.output
+
+
 def test_bad_gate_arguments(tmp_path):
     assert runner.invoke(app, ["plan", "prod", "--project-dir", str(ROOT), "--policy-pack", str(tmp_path)]).exit_code == 2
     result = runner.invoke(app, ["plan", "prod", "--project-dir", str(ROOT), "--skip-policies",

@@ -411,6 +411,9 @@ class _PackRun:
         try:
             for urn, future in self.pending:
                 self.violations += _violations(self.info.name, future.result(), urn)
+            # Resources register in the order their inputs resolve; in URN order, as the plan lists them,
+            # two runs of one plan report the same.
+            self.violations.sort(key=lambda violation: (violation.urn, violation.policy))
             response = self.process.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise self._failure(error) from None
@@ -434,6 +437,14 @@ class GateSession:
     recorded, then ``finish`` collects the answers and runs AnalyzeStack over
     them all. The packs work in their own processes while the program still
     registers resources.
+
+    Each pack starts and is configured in a thread of its own, so its start-up
+    (an interpreter importing the policy SDK and gRPC) overlaps the program's
+    imports instead of preceding them. ``ready`` waits for them and raises the
+    first pack's GateError (a pack that would not start, an invalid policy
+    config); the first ``analyze`` calls it, so a pack that cannot run stops
+    the plan at its first resource, and ``plan_and_gate`` reports the pack's
+    error rather than the program failure it causes.
     """
 
     def __init__(
@@ -450,14 +461,39 @@ class GateSession:
         self.resources = _Resources()
         self._lock = threading.Lock()
         self.runs: list[_PackRun] = []
+        self._started: list[_PackRun | BaseException | None] = [None] * len(packs)
+        self._starting = [
+            threading.Thread(target=self._start, args=(index, pack_dir, config_path), daemon=True)
+            for index, (pack_dir, config_path) in enumerate(packs)
+        ]
+        for thread in self._starting:
+            thread.start()
+        self._ready = not packs
+        self._failure: BaseException | None = None
+
+    def _start(self, index: int, pack_dir: Path, config_path: Path | None) -> None:
         try:
-            for pack_dir, config_path in packs:
-                self.runs.append(_PackRun(pack_dir, config_path, self))
-        except BaseException:
-            self.close()
-            raise
+            self._started[index] = _PackRun(pack_dir, config_path, self)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller of ready()
+            self._started[index] = error
+
+    def ready(self) -> None:
+        """Wait until every pack is configured; raise the first one's error, with every pack stopped."""
+        if not self._ready:
+            for thread in self._starting:
+                thread.join()
+            self.runs = [run for run in self._started if isinstance(run, _PackRun)]
+            self._failure = next((error for error in self._started if isinstance(error, BaseException)), None)
+            if self._failure is not None:
+                self.close()
+            self._ready = True
+        if self._failure is not None:
+            raise self._failure
 
     def analyze(self, record: Mapping[str, Any], properties: struct_pb2.Struct | None = None) -> None:
+        if self._failure is not None:
+            return  # registrations still unwinding from the program the failure stopped
+        self.ready()
         with self._lock:
             self.resources.add(record, properties)
             request = self.resources.analyze_request(record) if self.runs else None
@@ -467,6 +503,7 @@ class GateSession:
     def finish(self) -> GateResult:
         result = GateResult()
         try:
+            self.ready()
             for run in self.runs:
                 result.packs.append(run.finish(self.resources))
                 result.violations += run.violations
@@ -475,8 +512,11 @@ class GateSession:
         return result
 
     def close(self) -> None:
-        for run in self.runs:
-            run.process.close()
+        for thread in self._starting:
+            thread.join()
+        for run in self._started:
+            if isinstance(run, _PackRun):
+                run.process.close()
 
     def __enter__(self) -> GateSession:
         return self
