@@ -1,0 +1,187 @@
+"""One source of truth for what runs: the stack file in git.
+
+Pulumi reads a stack's configuration from ``Pulumi.<stack>.yaml`` in the
+project directory, for the CLI and for the Automation API's local workspaces
+alike; neither backend keeps a copy the next ``up`` would read instead (Pulumi
+Cloud's service-managed config holds only an ESC environment reference and the
+secrets settings). So the image a service runs is the ``image`` its stack file
+names on main, and every path that changes it goes through that file:
+
+* a CI ``up`` from main deploys what main's stack files say;
+* ``release`` (``odyssey deploy`` and ``odyssey rollback``) starts only from a
+  clean checkout level with its upstream, sets the image, runs ``up`` with the
+  policy pack, follows the ECS rollout, and when it completes commits the stack
+  file and pushes it, so the next CI ``up`` deploys the same image and changes
+  nothing;
+* when ECS's circuit breaker rolls the deployment back (or it fails), the stack
+  file is set to the image ECS runs, which is the committed one, and nothing is
+  committed: file, git and cluster agree;
+* what ran before is ECS's own record: every task definition revision, active
+  or deregistered, names its image (``aws_ops.previous_version``).
+
+Keeping the version out of git (an SSM parameter the program looks up, or
+``ignoreChanges`` on the service with deploys outside Pulumi) would give image
+changes a second writer that a pull request cannot see or review; the stack
+file keeps one writer, one history (``git log -p Pulumi.prod.yaml``) and one
+review path for image and infrastructure changes alike.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from odyssey.ops.live.automation import AutomationError, Confirm, Odyssey, OperationResult
+from odyssey.ops.live.aws_ops import Rollout, Version, primary_deployment, running_version, watch_rollout
+
+# Git can take this long to reach a remote before a release gives up on it.
+GIT_NETWORK_TIMEOUT_SECONDS = 120
+
+
+class ReleaseError(Exception):
+    """The release cannot start, or could not be recorded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The git work tree holding the project: where a release's stack file is read, committed and pushed."""
+
+    root: Path
+
+    def _git(self, *args: str, network: bool = False) -> str:
+        try:
+            done = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True,
+                                  timeout=GIT_NETWORK_TIMEOUT_SECONDS if network else None)
+        except FileNotFoundError:
+            raise ReleaseError("git is not installed; a release records the stack file in git") from None
+        except subprocess.TimeoutExpired:
+            raise ReleaseError(f"git {args[0]} did not answer in {GIT_NETWORK_TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0:
+            raise ReleaseError(f"git {' '.join(args)}: {(done.stderr or done.stdout).strip()}")
+        return done.stdout.strip()
+
+    def stack_file(self, stack: str) -> str:
+        return f"Pulumi.{stack}.yaml"
+
+    def ensure_releasable(self, stack: str) -> str:
+        """The upstream branch HEAD is level with, after a fetch; a ReleaseError when the release must not start.
+
+        Refused: not a git work tree; uncommitted changes to tracked files (the
+        ``up`` would deploy them and no commit would record them); no upstream;
+        HEAD behind its upstream (the ``up`` would undo what was merged since)
+        or ahead of it (the push would publish unreviewed commits).
+        """
+        try:
+            self._git("rev-parse", "--is-inside-work-tree")
+        except ReleaseError:
+            raise ReleaseError(f"{self.root} is not a git checkout: the stack file in git is what runs, so a release "
+                               "starts from a clone of the repository") from None
+        dirty = self._git("status", "--porcelain", "--untracked-files=no")
+        if dirty:
+            files = ", ".join(line[3:] for line in dirty.splitlines())
+            raise ReleaseError(f"uncommitted changes ({files}): commit or stash them first; a release deploys and "
+                               "commits only the image change")
+        try:
+            upstream = self._git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+        except ReleaseError:
+            raise ReleaseError("the branch has no upstream: check out the branch CI deploys (main), tracking its "
+                               "remote") from None
+        self._git("fetch", "--quiet", upstream.split("/", 1)[0], network=True)
+        behind, ahead = (int(n) for n in self._git("rev-list", "--left-right", "--count",
+                                                    f"{upstream}...HEAD").split())
+        if behind:
+            raise ReleaseError(f"the checkout is {behind} commit(s) behind {upstream}: pull first, or the update "
+                               "would undo what was merged since")
+        if ahead:
+            raise ReleaseError(f"the checkout has {ahead} commit(s) not on {upstream}: push them through review "
+                               "first, or the release would publish them")
+        return upstream
+
+    def restore(self, stack: str) -> None:
+        """The stack file as committed."""
+        self._git("checkout", "HEAD", "--", self.stack_file(stack))
+
+    def is_clean(self, stack: str) -> bool:
+        return not self._git("status", "--porcelain", "--", self.stack_file(stack))
+
+    def record(self, stack: str, message: str, push: bool) -> tuple[str, str | None]:
+        """Commit the stack file; push it when asked. The commit, and why the push failed (None when it did not)."""
+        self._git("add", "--", self.stack_file(stack))
+        self._git("commit", "--quiet", "-m", message, "--", self.stack_file(stack))
+        commit = self._git("rev-parse", "--short", "HEAD")
+        if not push:
+            return commit, "not pushed (--no-push)"
+        try:
+            self._git("push", "--quiet", network=True)
+        except ReleaseError as error:
+            return commit, str(error)
+        return commit, None
+
+
+@dataclass
+class Released:
+    """What a release did. ``agreed`` is the version the stack file and ECS agree on after a failed rollout."""
+
+    stack: str
+    service: str
+    image: str
+    update: OperationResult
+    rollout: Rollout | None = None
+    commit: str | None = None
+    push_problem: str | None = None
+    agreed: Version | None = None
+    file_clean: bool = True
+
+    @property
+    def recorded(self) -> bool:
+        """The new version is on the upstream branch: the next CI ``up`` deploys it too."""
+        return self.commit is not None and self.push_problem is None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where the service runs, to follow its rollout: an ECS client, the cluster and the service's ECS name."""
+
+    ecs: Any
+    name: str
+    service: str
+
+
+def release(odyssey: Odyssey, checkout: Checkout, stack: str, service: str, image: str, cluster: Cluster | None,
+            confirm: Confirm | None = None, push: bool = True, message: str | None = None,
+            on_progress: Callable[[dict[str, Any]], None] | None = None, timeout_seconds: float = 1800,
+            poll_seconds: float = 10) -> Released:
+    """Deploy ``image`` as ``service``'s version and make git, the stack file and ECS agree on what runs.
+
+    ``cluster`` None skips the rollout: the version is recorded once ``up``
+    succeeds (a later circuit-breaker rollback then shows in ``odyssey status``).
+    Raises ReleaseError before anything changes when the checkout is not
+    releasable, and AutomationError (the stack file restored) when ``up`` does
+    not happen.
+    """
+    checkout.ensure_releasable(stack)
+    previous = primary_deployment(cluster.ecs, cluster.name, cluster.service) if cluster else None
+    try:
+        update = odyssey.deploy(stack, service, image, confirm)
+    except AutomationError:
+        checkout.restore(stack)  # byte for byte as committed, whatever `pulumi config set` reformatted
+        raise
+    released = Released(stack, service, image, update)
+    if cluster is not None:
+        released.rollout = watch_rollout(cluster.ecs, cluster.name, cluster.service, previous,
+                                         on_progress=on_progress, poll_seconds=poll_seconds,
+                                         timeout_seconds=timeout_seconds)
+        if released.rollout.outcome != "COMPLETED":
+            # The stack file follows ECS: after a rollback that is the committed image again.
+            released.agreed = running_version(cluster.ecs, cluster.name, cluster.service, service)
+            checkout.restore(stack)
+            if odyssey.image(stack, service) != released.agreed.image:
+                odyssey.set_image(stack, service, released.agreed.image)
+            released.file_clean = checkout.is_clean(stack)
+            return released
+    released.commit, released.push_problem = checkout.record(
+        stack, message or f"deploy {stack}/{service}: {image}", push)
+    return released
