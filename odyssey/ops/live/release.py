@@ -79,9 +79,9 @@ class Checkout:
         except ReleaseError:
             raise ReleaseError(f"{self.root} is not a git checkout: the stack file in git is what runs, so a release "
                                "starts from a clone of the repository") from None
-        dirty = self._git("status", "--porcelain", "--untracked-files=no")
+        dirty = self._git("diff", "--name-only", "HEAD")  # staged or not
         if dirty:
-            files = ", ".join(line[3:] for line in dirty.splitlines())
+            files = ", ".join(dirty.splitlines())
             raise ReleaseError(f"uncommitted changes ({files}): commit or stash them first; a release deploys and "
                                "commits only the image change")
         try:
