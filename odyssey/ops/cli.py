@@ -620,7 +620,7 @@ def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], ma
 
 def _print_notes(expected: Expected) -> None:
     for note in expected.notes:
-        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
+        console.print(f"[cyan]note:[/] {note}", highlight=False)
 
 
 # Colours an operator scans for: what is broken in red, what needs watching in yellow.
@@ -628,9 +628,10 @@ RED_FINDINGS = frozenset({"overdue", "agentDisconnected", "belowMinimum", "tooFe
 
 
 def _print_findings(findings, label: str) -> None:
+    # Wrapped at the terminal's width between words: ids stay whole (--json is the form for scripts).
     for finding in findings:
         colour = "red" if finding.kind in RED_FINDINGS else "yellow"
-        console.print(f"[{colour}]{label}:[/] {finding.message}", highlight=False, soft_wrap=True)
+        console.print(f"[{colour}]{label}:[/] {finding.message}", highlight=False)
 
 
 def instances_table(state) -> Table:
@@ -645,7 +646,7 @@ def instances_table(state) -> Table:
     table.add_column("state", no_wrap=True)
     table.add_column("age h", justify="right", no_wrap=True)
     table.add_column("CPU %", justify="right", overflow="fold")
-    table.add_column("memory %", justify="right", overflow="fold")
+    table.add_column("mem %", justify="right", overflow="fold")
     for node in state.nodes:
         lines = [node.lifecycle_state]
         if node.lifetime:
@@ -716,7 +717,7 @@ def status(
     for service in state.services:
         if service.rollout_state != "COMPLETED":
             for event in service.events:
-                console.print(f"  {service.name}: {event}", highlight=False, soft_wrap=True)
+                console.print(f"  {service.name}: {event}", highlight=False)
     _print_findings(state.warnings, "warning")
     _print_notes(expected)
 
@@ -752,7 +753,7 @@ def cycle_audit(
         if not audit.broken:
             console.print(f"[green]cycle audit passed[/]: no instance past its {expected.max_lifetime_seconds} s "
                           f"lifetime, at least {expected.minimum} in service, {expected.zones} AZs balanced",
-                          highlight=False, soft_wrap=True)
+                          highlight=False)
     if audit.broken:
         raise typer.Exit(EXIT_BROKEN)
 

@@ -18,6 +18,11 @@ from tests.ops.test_automation import Workspace, policy_event
 runner = CliRunner()
 
 
+def flat(result) -> str:
+    """The output with its line breaks as spaces: prose wraps at the terminal's width."""
+    return " ".join(result.output.split())
+
+
 @pytest.fixture(autouse=True)
 def credentials(monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -63,7 +68,7 @@ def test_status_table_and_json(outputs, monkeypatch):
         table = runner.invoke(app, ["status", "prod", "--outputs", outputs])
         document = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--json"])
     assert table.exit_code == 0, table.output
-    assert "prod-api" in table.output and "per AZ: us-east-1a 2, us-east-1b 2, us-east-1c 2" in table.output
+    assert "prod-api" in flat(table) and "per AZ: us-east-1a 2, us-east-1b 2, us-east-1c 2" in flat(table)
     state = json.loads(document.output)
     assert state["stack"] == "prod" and state["generatedAt"].endswith("Z")
     assert state["cluster"] == CLUSTER and len(state["nodes"]) == 6
@@ -85,7 +90,7 @@ def test_cycle_audit_exit_codes(outputs):
         "stack": "prod", "cluster": CLUSTER, "broken": False, "findings": [], "notes": [],
         "expected": {"minimum": MIN_INSTANCES, "maxLifetimeSeconds": DAILY_CYCLE_SECONDS,
                      "zones": MIN_AVAILABILITY_ZONES}}
-    assert broken.exit_code == EXIT_BROKEN and "span 2 availability zone(s)" in broken.output
+    assert broken.exit_code == EXIT_BROKEN and "span 2 availability zone(s)" in flat(broken)
 
 
 def audit(outputs: str, *flags: str, nodes: int, old: int = 0, zones: str = "abc"):
@@ -98,10 +103,10 @@ def test_cycle_audit_holds_the_cluster_to_the_stacks_own_min_size(tmp_path):
     outputs = write_outputs(tmp_path, minSize=6.0)  # numbers cross the engine as floats
     short = audit(outputs, nodes=5)
     assert short.exit_code == EXIT_BROKEN, short.output
-    assert "5 instances in service, below the minimum of 6" in short.output
+    assert "5 instances in service, below the minimum of 6" in flat(short)
     full = audit(outputs, nodes=6)
     assert full.exit_code == 0, full.output
-    assert "at least 6 in service" in full.output
+    assert "at least 6 in service" in flat(full)
 
 
 def test_cycle_audit_reads_the_stacks_lifetime_and_the_flag_overrides_it(tmp_path):
@@ -109,7 +114,7 @@ def test_cycle_audit_reads_the_stacks_lifetime_and_the_flag_overrides_it(tmp_pat
     two_days = audit(outputs, nodes=6, old=1)  # one node 30 hours old
     assert two_days.exit_code == 0, two_days.output
     one_day = audit(outputs, "--max-lifetime", str(DAILY_CYCLE_SECONDS), nodes=6, old=1)
-    assert one_day.exit_code == EXIT_BROKEN and "past the 24 h maximum lifetime" in one_day.output
+    assert one_day.exit_code == EXIT_BROKEN and "past the 24 h maximum lifetime" in flat(one_day)
 
 
 def test_cycle_audit_minimum_flag_overrides_the_stacks_min_size(tmp_path):
@@ -135,8 +140,8 @@ def test_an_older_stack_is_audited_against_the_invariants_and_says_so(tmp_path, 
     path = write_outputs(tmp_path, outputs)
     short = audit(path, nodes=MIN_INSTANCES - 1)
     assert short.exit_code == EXIT_BROKEN
-    assert f"below the minimum of {MIN_INSTANCES}" in short.output
-    assert sorted(n for n in SETTINGS if f"does not export {n}" in short.output) == sorted(missing)
+    assert f"below the minimum of {MIN_INSTANCES}" in flat(short)
+    assert sorted(n for n in SETTINGS if f"does not export {n}" in flat(short)) == sorted(missing)
     overdue = audit(path, "--json", nodes=6, old=1)  # one node 30 hours old: past the daily cycle
     document = json.loads(overdue.output)
     assert overdue.exit_code == EXIT_BROKEN and len(document["notes"]) == len(missing)
@@ -151,7 +156,7 @@ def test_status_warns_against_the_stacks_own_min_size(tmp_path):
         table = runner.invoke(app, ["status", "prod", "--outputs", outputs])
         document = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--json"])
         overridden = runner.invoke(app, ["status", "prod", "--outputs", outputs, "--minimum", "5", "--json"])
-    assert table.exit_code == 0 and "5 instances in service, below the minimum of 6" in table.output
+    assert table.exit_code == 0 and "5 instances in service, below the minimum of 6" in flat(table)
     assert json.loads(document.output)["expected"]["minimum"] == 6
     assert json.loads(overridden.output)["warnings"] == []
 
