@@ -39,7 +39,9 @@ import time
 from pathlib import Path
 
 import yaml
+from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +50,8 @@ SIZES = (1, 10, 100)
 CLUSTER_SIZES = (100, 300, 500)
 CLUSTER_STACKS = ("core", "shop", "blog")
 CLOUDFORMATION_MAX_RESOURCES = 500
+# The tables fit 80 columns (a log or a pipe gets 80); each figure's meaning is in the legend under its table.
 console = Console()
-if not console.is_terminal:  # a log or a pipe: wide enough that no column is cut
-    console = Console(width=170)
 
 
 # ------------------------------------------------------------------ the generated stacks
@@ -274,13 +275,35 @@ def child_bare(count: str) -> None:
 REPEATS = 3  # each figure is the median of this many fresh processes
 
 
-def run_child(*args: str) -> tuple[float, dict]:
+class Steps:
+    """The progress bar over every fresh process the benchmark starts, so a long run shows where it is."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress = progress
+        self.task = progress.add_task("starting", total=total) if progress else None
+
+    def doing(self, what: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=what)
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def run_child(steps: Steps, *args: str) -> tuple[float, dict]:
     """Median wall time and median in-process figures of REPEATS runs of a child."""
     walls, figures = [], []
     for _ in range(REPEATS):
         started = time.perf_counter()
         result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT)
         walls.append(time.perf_counter() - started)
+        steps.done()
         if result.returncode != 0:
             raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
         figures.append(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -302,16 +325,36 @@ def peer_ready() -> str | None:
     return None
 
 
-def run_peer(services: int) -> tuple[float, int]:
+def run_peer(steps: Steps, services: int) -> tuple[float, int]:
     walls = []
     for _ in range(REPEATS):
         with tempfile.TemporaryDirectory() as outdir:
             started = time.perf_counter()
             result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True, text=True)
             walls.append(time.perf_counter() - started)
+        steps.done()
         if result.returncode != 0:
             raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
     return statistics.median(walls), json.loads(result.stdout.strip().splitlines()[-1])["resources"]
+
+
+def table(title: str, columns: tuple[str, ...], rows: list[list[str]]) -> Table:
+    """A table of numbers that fits 80 columns: short right-aligned headers, explained in a legend below it."""
+    built = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    for column in columns:
+        built.add_column(column, justify="right", overflow="fold")
+    for row in rows:
+        built.add_row(*row)
+    return built
+
+
+PLAN_COLUMNS = ("services", "resources", "wall s", "peak MiB", "ms/res", "bare ms/res", "vs bare")
+PLAN_LEGEND = ("wall s: plan and gate end to end; ms/res: planning time per resource after imports; bare ms/res: "
+               "registering as many plain resources under the same mock runtime; vs bare: the ratio of the two.")
+PEER_COLUMNS = ("services", "Odyssey s", "CDK synth s", "CDK resources", "Odyssey/CDK")
+PEER_LEGEND = "Odyssey s: plan and gate end to end; Odyssey/CDK: against the CDK peer's synth of the same topology."
+CLUSTER_COLUMNS = ("services", "public", "stacks", "resources", "ALBs", "exit")
+CLUSTER_TIME_COLUMNS = ("services", "wall s", "peak MiB", "bare wall s", "vs bare", "ms/res")
 
 
 def main() -> None:
@@ -320,50 +363,52 @@ def main() -> None:
         return
     console.print(f"[bold]Odyssey plan-scale benchmark[/]: each figure is the median of {REPEATS} fresh processes; "
                   "wall times are end to end")
-    prod_wall, prod = run_child("plan", str(ROOT), "prod")
+    peer_problem = peer_ready()
+    per_size = 3 + (1 if peer_problem is None else 0)  # plan, plan-only, bare (and the peer)
+    plan_rows, peer_rows, notes = [], [], []
+    with progress_bar() as progress:
+        steps = Steps(progress, REPEATS * (1 + per_size * len(SIZES)))
+        steps.doing("committed prod stack")
+        prod_wall, prod = run_child(steps, "plan", str(ROOT), "prod")
+        for size in SIZES:
+            stack = f"bench{size}"
+            with tempfile.TemporaryDirectory() as scratch:
+                project = project_with(stack, size, Path(scratch))
+                steps.doing(f"{size} services: plan and gate")
+                wall, figures = run_child(steps, "plan", str(project), stack)
+                steps.doing(f"{size} services: plan only")
+                _, plan_only = run_child(steps, "plan-only", str(project), stack)
+            count = figures["resources"]
+            steps.doing(f"{size} services: bare registrations")
+            _, bare = run_child(steps, "bare", str(count))
+            per_resource = plan_only["plan_s"] / count * 1000
+            bare_per_resource = bare["register_s"] / count * 1000
+            plan_rows.append([str(size), str(count), f"{wall:.2f}", f"{figures['peak_mib']:.0f}",
+                              f"{per_resource:.2f}", f"{bare_per_resource:.2f}",
+                              f"{per_resource / bare_per_resource:.2f}x"])
+            if peer_problem is None:
+                steps.doing(f"{size} services: CDK peer")
+                peer_wall, peer_count = run_peer(steps, size)
+                peer_rows.append([str(size), f"{wall:.2f}", f"{peer_wall:.2f}", str(peer_count),
+                                  f"{wall / peer_wall:.2f}x"])
+                if peer_count > CLOUDFORMATION_MAX_RESOURCES:
+                    notes.append(f"{size} services: the CDK template has {peer_count} resources; CloudFormation "
+                                 f"refuses stacks over {CLOUDFORMATION_MAX_RESOURCES}, so the peer could not deploy "
+                                 "it as one stack (Pulumi has no such limit).")
+            if figures["mandatory"]:
+                notes.append(f"{size} services: {figures['mandatory']} mandatory violations in the generated stack")
     console.print(f"committed prod stack: {prod['resources']} resources, plan and gate {prod_wall:.2f} s end to end "
                   f"({prod['plan_and_gate_s']:.2f} s after imports), peak {prod['peak_mib']:.0f} MiB, "
                   f"{prod['mandatory']} mandatory violations")
-    peer_problem = peer_ready()
-    if peer_problem:
+    console.print(table("Plan and gate against bare registrations", PLAN_COLUMNS, plan_rows))
+    console.print(PLAN_LEGEND)
+    if peer_problem is None:
+        console.print(table("Against the CDK peer", PEER_COLUMNS, peer_rows))
+        console.print(PEER_LEGEND)
+    else:
         console.print(f"[yellow]CDK peer skipped:[/] {peer_problem}")
-
-    table = Table(title="Plan and gate against the baselines")
-    for column in ("services", "resources", "plan+gate s", "peak MiB", "ms/resource (plan)", "bare ms/resource",
-                   "plan / bare", "CDK synth s", "CDK resources", "Odyssey / CDK"):
-        table.add_column(column, justify="right")
-    notes = []
-    for size in SIZES:
-        stack = f"bench{size}"
-        with tempfile.TemporaryDirectory() as scratch:
-            project = project_with(stack, size, Path(scratch))
-            wall, figures = run_child("plan", str(project), stack)
-            _, plan_only = run_child("plan-only", str(project), stack)
-        count = figures["resources"]
-        _, bare = run_child("bare", str(count))
-        per_resource = plan_only["plan_s"] / count * 1000
-        bare_per_resource = bare["register_s"] / count * 1000
-        row = [str(size), str(count), f"{wall:.2f}", f"{figures['peak_mib']:.0f}", f"{per_resource:.2f}",
-               f"{bare_per_resource:.2f}", f"{per_resource / bare_per_resource:.2f}x"]
-        if peer_problem is None:
-            peer_wall, peer_count = run_peer(size)
-            row += [f"{peer_wall:.2f}", str(peer_count), f"{wall / peer_wall:.2f}x"]
-            if peer_count > CLOUDFORMATION_MAX_RESOURCES:
-                notes.append(f"{size} services: the CDK template has {peer_count} resources; CloudFormation "
-                             f"refuses stacks over {CLOUDFORMATION_MAX_RESOURCES}, so the peer could not deploy it "
-                             "as one stack (Pulumi has no such limit).")
-        else:
-            row += ["skipped"] * 3
-        if figures["mandatory"]:
-            notes.append(f"{size} services: {figures['mandatory']} mandatory violations in the generated stack")
-        table.add_row(*row)
-    console.print(table)
     for note in notes:
         console.print(f"note: {note}")
-    console.print(
-        "plan / bare compares the plan's cost per resource with bare registrations of as many resources under the "
-        "same mock runtime; Odyssey / CDK compares end-to-end wall times (plan and gate vs synth)."
-    )
     if "--no-cluster" in sys.argv:
         console.print("cluster rows skipped (--no-cluster)")
         return
@@ -371,35 +416,40 @@ def main() -> None:
 
 
 def cluster_table() -> None:
-    table = Table(title="Cluster plan: `odyssey plan --cluster`, the owner and its tenants planned, gated and checked")
-    for column in ("services", "public", "stacks", "resources", "ALBs", "exit", "wall s", "peak MiB",
-                   "bare wall s", "cluster / bare", "ms/resource"):
-        table.add_column(column, justify="right")
-    notes = []
-    for size in CLUSTER_SIZES:
-        with tempfile.TemporaryDirectory() as scratch:
-            project = cluster_project(size, Path(scratch))
-            wall, figures = run_child("cluster", str(project), CLUSTER_STACKS[0])
-        count = int(figures["resources"])
-        bare_wall, _ = run_child("bare", str(count))
-        table.add_row(str(size), str(size * 3 // 5), str(int(figures["stacks"])), str(count),
-                      str(int(figures["load_balancers"])), str(int(figures["exit_code"])), f"{wall:.1f}",
-                      f"{figures['peak_mib']:.0f}", f"{bare_wall:.1f}",
-                      f"{wall / bare_wall:.1f}x", f"{wall / count * 1000:.1f}")
-        if figures["exit_code"] or figures["problems"] or figures["mandatory"]:
-            notes.append(f"{size} services: exit {int(figures['exit_code'])}, {int(figures['problems'])} "
-                         f"cross-stack problems, {int(figures['mandatory'])} mandatory violations")
-    console.print(table)
+    shape_rows, time_rows, notes = [], [], []
+    with progress_bar() as progress:
+        steps = Steps(progress, REPEATS * 2 * len(CLUSTER_SIZES))
+        for size in CLUSTER_SIZES:
+            with tempfile.TemporaryDirectory() as scratch:
+                project = cluster_project(size, Path(scratch))
+                steps.doing(f"cluster of {size} services: plan --cluster")
+                wall, figures = run_child(steps, "cluster", str(project), CLUSTER_STACKS[0])
+            count = int(figures["resources"])
+            steps.doing(f"cluster of {size} services: bare registrations")
+            bare_wall, _ = run_child(steps, "bare", str(count))
+            shape_rows.append([str(size), str(size * 3 // 5), str(int(figures["stacks"])), str(count),
+                               str(int(figures["load_balancers"])), str(int(figures["exit_code"]))])
+            time_rows.append([str(size), f"{wall:.1f}", f"{figures['peak_mib']:.0f}", f"{bare_wall:.1f}",
+                              f"{wall / bare_wall:.1f}x", f"{wall / count * 1000:.1f}"])
+            if figures["exit_code"] or figures["problems"] or figures["mandatory"]:
+                notes.append(f"{size} services: exit {int(figures['exit_code'])}, {int(figures['problems'])} "
+                             f"cross-stack problems, {int(figures['mandatory'])} mandatory violations")
+    print_cluster_tables(shape_rows, time_rows, notes)
+
+
+def print_cluster_tables(shape_rows: list[list[str]], time_rows: list[list[str]], notes: list[str]) -> None:
+    console.print(table("Cluster plan (`odyssey plan --cluster`): what was planned", CLUSTER_COLUMNS, shape_rows))
+    console.print(table("Cluster plan: how long it took", CLUSTER_TIME_COLUMNS, time_rows))
     for note in notes:
         console.print(f"note: {note}")
     console.print(
         f"Each cluster is {len(CLUSTER_STACKS)} stacks ({', '.join(CLUSTER_STACKS)}; the first owns the cluster), "
         "3 in 5 services public (one target group and rule each, budget = its public services), the rest internal "
         "and workers, with schedules; the cluster sized to hold every quota and the largest deploy after losing a "
-        "zone. ALBs: the load balancers the owner's plan created. cluster / bare: end-to-end wall time against "
-        "registering as many plain resources in a fresh process. Peak MiB is the planning process's; the policy "
-        "packs run as processes of their own (their peak is not measured: a child's counter keeps its parent's "
-        "across exec)."
+        "zone. ALBs: the load balancers the owner's plan created. wall s: plan, gate and checks of the whole "
+        "cluster end to end; vs bare: against registering as many plain resources in a fresh process. Peak MiB is "
+        "the planning process's; the policy packs run as processes of their own (their peak is not measured: a "
+        "child's counter keeps its parent's across exec)."
     )
 
 

@@ -7,6 +7,7 @@ two tenants' services with long names and a failed rollout.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -115,3 +116,46 @@ def test_cycle_audit_json_names_instances_and_zones(monkeypatch, outputs):
     overdue = [f for f in document["findings"] if f["kind"] == "overdue"]
     assert len(overdue) == 2
     assert all(placed[f["instanceId"]] == f["zone"] for f in overdue)
+
+
+def _benchmark():
+    import importlib.util
+
+    from tests.plans import ROOT
+
+    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch):
+    """Rendered with figures as wide as a slow machine gives, without running the benchmark."""
+    bench = _benchmark()
+    monkeypatch.setattr(bench, "console", Console(width=WIDTH, record=True, file=io.StringIO()))
+    plan = [["100", "12345", "123.45", "1234", "12.34", "1.23", "10.03x"]]
+    peer = [["100", "123.45", "12.34", "12345", "10.00x"]]
+    shape = [["500", "300", "3", "12345", "3", "0"]]
+    times = [["500", "1234.5", "12345", "123.4", "10.0x", "123.4"]]
+    bench.console.print(bench.table("Plan and gate against bare registrations", bench.PLAN_COLUMNS, plan))
+    bench.console.print(bench.table("Against the CDK peer", bench.PEER_COLUMNS, peer))
+    bench.print_cluster_tables(shape, times, ["500 services: exit 0"])
+    text = bench.console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= WIDTH, text
+    for row in (*plan, *peer, *shape, *times):
+        for figure in row:
+            assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
+
+
+def test_the_benchmark_shows_its_progress(monkeypatch):
+    bench = _benchmark()
+    monkeypatch.setattr(bench, "console", Console(width=WIDTH, force_terminal=True, record=True,
+                                                  file=io.StringIO()))
+    with bench.progress_bar() as progress:
+        steps = bench.Steps(progress, 4)
+        steps.doing("10 services: plan and gate")
+        steps.done()
+        (task,) = progress.tasks
+        assert (task.description, task.completed, task.total) == ("10 services: plan and gate", 1, 4)
+        progress.refresh()
+    assert "10 services: plan and gate" in bench.console.export_text()

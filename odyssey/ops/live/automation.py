@@ -6,10 +6,13 @@ bot)::
     from odyssey.ops.live.automation import Odyssey
 
     odyssey = Odyssey(on_event=lambda event: print(event))
-    result = odyssey.deploy("stage", "api", "123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/api:2026.11.5")
+    result = odyssey.up("prod", confirm=lambda preview: not preview.changes or ask(preview))
     if result.mandatory_violations:
         ...
     print(result.summary, result.outputs["serviceNames"])
+
+A deploy that must survive the next CI ``up`` goes through
+``odyssey.ops.live.release.release``: the stack file in git is what runs.
 
 It drives the real Pulumi CLI on this repository (a local-program workspace:
 the same ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml``), always with the policy
