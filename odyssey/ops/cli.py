@@ -100,7 +100,7 @@ def plan(
         errors.print(f"[bold red]{stack}: the program failed:[/] {type(error).__name__}: {error}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None
 
-    document = result.to_json()
+    document = {**result.to_json(), "generatedAt": _now()}
     if gate is not None:
         document["policies"] = gate.to_json()
     if json_path is not None:
@@ -147,7 +147,7 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
 
     view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
                         organization, on_planned=planned)
-    document = view.to_json()
+    document = {**view.to_json(), "generatedAt": _now()}
     if json_path is not None:
         text = json.dumps(document, indent=2, default=str)
         if to_stdout:
