@@ -501,7 +501,12 @@ def _release(stack: str, service: str, image: str, outputs: Optional[dict[str, A
                       soft_wrap=True)
     if released.agreed is not None:
         agreed = released.agreed
-        if released.file_clean:
+        if agreed.image == image:
+            console.print(f"[yellow]ECS's primary deployment runs {image} ({agreed.revision}) but its rollout did not "
+                          f"complete: the stack file names it, uncommitted. When `odyssey status {stack}` shows the "
+                          f"rollout COMPLETED, commit and push the stack file; if it rolls back, restore the file "
+                          f"(git checkout -- Pulumi.{stack}.yaml).[/]", highlight=False)
+        elif released.file_clean:
             console.print(f"ECS runs {agreed.image} ({agreed.revision}), as the committed stack file says: nothing "
                           f"recorded, {image} is not deployed.", highlight=False, soft_wrap=True)
         else:

@@ -355,3 +355,13 @@ def test_a_deploy_to_prod_off_a_terminal_without_yes_refuses_before_anything(che
     result = deploy(checkout, outputs, NEW)
     assert result.exit_code == EXIT_CONFIG and "re-run with --yes" in result.output
     assert workspace.calls == []
+
+
+def test_a_rollout_still_going_at_the_timeout_leaves_the_new_image_named_but_uncommitted(
+        remote, checkout, workspace, outputs, cluster):
+    workspace.on_up = lambda: start_deployment("prod-api", register_revision("prod-api", NEW), running=1)
+    result = deploy(checkout, outputs, NEW, "--yes", "--timeout", "1")  # one poll, one 10 s wait, then the timeout
+    assert result.exit_code == EXIT_BROKEN
+    assert "no outcome after 1 s" in result.output and "did not complete" in " ".join(result.output.split())
+    assert workspace.get_config("odyssey:services.api.image").value == NEW
+    assert on_main(remote) == OLD and git(checkout, "status", "--porcelain") == f"M {STACK_FILE}"

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from odyssey.ops.live.automation import AutomationError, Confirm, Odyssey, OperationResult
-from odyssey.ops.live.aws_ops import Rollout, Version, primary_deployment, running_version, watch_rollout
+from odyssey.ops.live.aws_ops import OpsError, Rollout, Version, primary_deployment, running_version, watch_rollout
 
 # Git can take this long to reach a remote before a release gives up on it.
 GIT_NETWORK_TIMEOUT_SECONDS = 120
@@ -176,8 +176,12 @@ def release(odyssey: Odyssey, checkout: Checkout, stack: str, service: str, imag
                                          timeout_seconds=timeout_seconds)
         if released.rollout.outcome != "COMPLETED":
             # The stack file follows ECS: after a rollback that is the committed image again.
-            released.agreed = running_version(cluster.ecs, cluster.name, cluster.service, service)
             checkout.restore(stack)
+            try:
+                released.agreed = running_version(cluster.ecs, cluster.name, cluster.service, service)
+            except OpsError as error:
+                raise OpsError(f"{error}; the stack file names the committed image again, which ECS may not run: "
+                               "check `odyssey status`") from None
             if odyssey.image(stack, service) != released.agreed.image:
                 odyssey.set_image(stack, service, released.agreed.image)
             released.file_clean = checkout.is_clean(stack)
