@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -348,7 +349,8 @@ TimeoutOption = Annotated[int, typer.Option(help="Seconds to follow the rollout.
 
 
 def _fail(stack: str, error: Exception | str, code: int) -> typer.Exit:
-    errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+    # AWS's, git's and the engine's words may hold brackets, which are not markup.
+    errors.print(f"[bold red]{escape(stack)}:[/] {escape(str(error))}", highlight=False)
     return typer.Exit(code)
 
 
@@ -409,7 +411,8 @@ def _progress(event: Any) -> None:
 
     change = change_of(event)
     if change is not None:
-        console.print(f"  {change['op']} {change['type']} {change['name']}", highlight=False, soft_wrap=True)
+        console.print(f"  {change['op']} {change['type']} {change['name']}", highlight=False, soft_wrap=True,
+                      markup=False)
 
 
 def _print_result(result: Any) -> None:
@@ -418,7 +421,7 @@ def _print_result(result: Any) -> None:
                   highlight=False)
     for violation in result.violations:
         console.print(f"  {violation['enforcementLevel']} {violation['pack']}/{violation['policy']}: "
-                      f"{violation['message']}", highlight=False, soft_wrap=True)
+                      f"{violation['message']}", highlight=False, soft_wrap=True, markup=False)
     if result.mandatory_violations:
         raise typer.Exit(EXIT_POLICY)
 
@@ -495,10 +498,10 @@ def _release(stack: str, service: str, image: str, outputs: Optional[dict[str, A
     rollout = released.rollout
     if rollout is not None:
         for event in rollout.events[-5:]:
-            console.print(f"  {event}", highlight=False, soft_wrap=True)
+            console.print(f"  {event}", highlight=False, soft_wrap=True, markup=False)
         colour = "green" if rollout.outcome == "COMPLETED" else "red"
-        console.print(f"[bold {colour}]{rollout.service}: {rollout.outcome}[/] {rollout.reason}", highlight=False,
-                      soft_wrap=True)
+        console.print(f"[bold {colour}]{rollout.service}: {rollout.outcome}[/] {escape(rollout.reason)}",
+                      highlight=False, soft_wrap=True)
     if released.agreed is not None:
         agreed = released.agreed
         if agreed.image == image:
@@ -519,7 +522,8 @@ def _release(stack: str, service: str, image: str, outputs: Optional[dict[str, A
                       f"{released.commit}, pushed; the next CI up deploys the same image.", highlight=False,
                       soft_wrap=True)
         return
-    console.print(f"[bold red]not recorded[/]: deployed and committed as {released.commit}, but {released.push_problem}. "
+    console.print(f"[bold red]not recorded[/]: deployed and committed as {released.commit}, but "
+                  f"{escape(released.push_problem or '')}. "
                   f"Until that commit is on the upstream branch, a CI up puts the previous image back: push it "
                   "(or merge it) now.", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_UNRECORDED)
@@ -625,7 +629,7 @@ def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], ma
 
 def _print_notes(expected: Expected) -> None:
     for note in expected.notes:
-        console.print(f"[cyan]note:[/] {note}", highlight=False)
+        console.print(f"[cyan]note:[/] {escape(note)}", highlight=False)
 
 
 # Colours an operator scans for: what is broken in red, what needs watching in yellow.
@@ -636,7 +640,7 @@ def _print_findings(findings, label: str) -> None:
     # Wrapped at the terminal's width between words: ids stay whole (--json is the form for scripts).
     for finding in findings:
         colour = "red" if finding.kind in RED_FINDINGS else "yellow"
-        console.print(f"[{colour}]{label}:[/] {finding.message}", highlight=False)
+        console.print(f"[{colour}]{label}:[/] {escape(finding.message)}", highlight=False)
 
 
 def instances_table(state) -> Table:
@@ -722,7 +726,7 @@ def status(
     for service in state.services:
         if service.rollout_state != "COMPLETED":
             for event in service.events:
-                console.print(f"  {service.name}: {event}", highlight=False)
+                console.print(f"  {service.name}: {event}", highlight=False, markup=False)
     _print_findings(state.warnings, "warning")
     _print_notes(expected)
 
@@ -785,7 +789,7 @@ def _choose_instance(stack: str, choices: list[dict[str, str]], instance: Option
         return ids[0]
     if print_only or not _interactive():
         raise _fail(stack, f"{len(ids)} instances in service; choose one with --instance:\n{listing}", EXIT_CONFIG)
-    console.print(listing, highlight=False)
+    console.print(listing, highlight=False, markup=False)
     while True:
         number = typer.prompt(f"Instance (1-{len(ids)})", type=int, default=1)
         if 1 <= number <= len(ids):

@@ -365,3 +365,12 @@ def test_a_rollout_still_going_at_the_timeout_leaves_the_new_image_named_but_unc
     assert "no outcome after 1 s" in result.output and "did not complete" in " ".join(result.output.split())
     assert workspace.get_config("odyssey:services.api.image").value == NEW
     assert on_main(remote) == OLD and git(checkout, "status", "--porcelain") == f"M {STACK_FILE}"
+
+
+def test_git_words_in_brackets_reach_the_operator(remote, checkout, workspace, outputs, cluster):
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho '[policy] main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    workspace.on_up = completes(NEW)
+    result = deploy(checkout, outputs, NEW, "--yes")
+    assert "[policy] main is protected" in result.output and "[remote rejected]" in result.output
