@@ -374,3 +374,38 @@ def test_git_words_in_brackets_reach_the_operator(remote, checkout, workspace, o
     workspace.on_up = completes(NEW)
     result = deploy(checkout, outputs, NEW, "--yes")
     assert "[policy] main is protected" in result.output and "[remote rejected]" in result.output
+
+
+def test_a_merge_during_the_release_is_rebased_onto_and_the_version_still_recorded(
+        remote, checkout, workspace, outputs, cluster, tmp_path):
+    def merged_meanwhile():
+        other = clone(remote, tmp_path / "colleague")
+        (other / "README").write_text("merged while the rollout ran\n")
+        git(other, "add", "README")
+        git(other, "commit", "--quiet", "-m", "merged meanwhile")
+        git(other, "push", "--quiet")
+        completes(NEW)()
+
+    workspace.on_up = merged_meanwhile
+    result = deploy(checkout, outputs, NEW, "--yes")
+    assert result.exit_code == 0, result.output
+    assert on_main(remote) == NEW and ci_up(remote, tmp_path) == NEW
+    log = subprocess.run(["git", f"--git-dir={remote}", "log", "--format=%s", "main"], check=True,
+                         capture_output=True, text=True).stdout.split("\n")
+    assert log[:3] == [f"deploy prod/api: {NEW}", "merged meanwhile", "prod"]
+
+
+def test_a_merge_that_conflicts_with_the_release_is_reported(remote, checkout, workspace, outputs, cluster, tmp_path):
+    def conflicting_merge():
+        other = clone(remote, tmp_path / "colleague")
+        path = other / STACK_FILE
+        path.write_text(path.read_text().replace(OLD, OLD.replace("2026.11.3", "2026.11.4")))
+        git(other, "commit", "--quiet", "-am", "another image")
+        git(other, "push", "--quiet")
+        completes(NEW)()
+
+    workspace.on_up = conflicting_merge
+    result = deploy(checkout, outputs, NEW, "--yes")
+    assert result.exit_code == EXIT_UNRECORDED and "not recorded" in result.output
+    assert git(checkout, "status", "--porcelain") == ""  # the rebase was aborted, the commit kept
+    assert git(checkout, "log", "-1", "--format=%s") == f"deploy prod/api: {NEW}"

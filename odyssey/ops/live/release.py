@@ -117,8 +117,26 @@ class Checkout:
         try:
             self._git("push", "--quiet", network=True)
         except ReleaseError as error:
-            return commit, str(error)
+            # Something was merged while the release ran: put the one-line commit on top of it and push once more.
+            if not self._rebased():
+                return commit, str(error)
+            commit = self._git("rev-parse", "--short", "HEAD")
+            try:
+                self._git("push", "--quiet", network=True)
+            except ReleaseError as again:
+                return commit, str(again)
         return commit, None
+
+    def _rebased(self) -> bool:
+        try:
+            self._git("pull", "--quiet", "--rebase", network=True)
+        except ReleaseError:
+            try:
+                self._git("rebase", "--abort")
+            except ReleaseError:
+                pass  # the pull failed before the rebase started: nothing to abort
+            return False
+        return True
 
 
 @dataclass
