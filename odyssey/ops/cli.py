@@ -101,7 +101,7 @@ def plan(
         errors.print(f"[bold red]{stack}: the program failed:[/] {type(error).__name__}: {error}", highlight=False)
         raise typer.Exit(EXIT_FAILED) from None
 
-    document = {**result.to_json(), "generatedAt": _now()}
+    document = result.to_json()
     if gate is not None:
         document["policies"] = gate.to_json()
     if json_path is not None:
@@ -148,7 +148,7 @@ def _plan_cluster(owner: str, json_path: Optional[Path], project_dir: Path, orga
 
     view = plan_cluster(project_dir, owner, lambda stack: _packs(project_dir, stack, packs, configs, skip),
                         organization, on_planned=planned)
-    document = {**view.to_json(), "generatedAt": _now()}
+    document = view.to_json()
     if json_path is not None:
         text = json.dumps(document, indent=2, default=str)
         if to_stdout:

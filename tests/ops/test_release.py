@@ -409,3 +409,43 @@ def test_a_merge_that_conflicts_with_the_release_is_reported(remote, checkout, w
     assert result.exit_code == EXIT_UNRECORDED and "not recorded" in result.output
     assert git(checkout, "status", "--porcelain") == ""  # the rebase was aborted, the commit kept
     assert git(checkout, "log", "-1", "--format=%s") == f"deploy prod/api: {NEW}"
+
+
+# ------------------------------------------------------------------ the one-line edit
+
+
+def test_the_recorded_commit_changes_one_line_and_keeps_the_comments(remote, checkout, workspace, outputs, cluster):
+    workspace.on_up = completes(NEW)
+    assert deploy(checkout, outputs, NEW, "--yes").exit_code == 0
+    assert git(checkout, "diff", "--numstat", "HEAD~1", "HEAD") == f"1\t1\t{STACK_FILE}"
+    assert (checkout / STACK_FILE).read_text().startswith("# prod's stack file\n")
+    assert not [name for name, _ in workspace.calls if name == "set_config"]  # the engine's rewrite was not needed
+
+
+PROD = (Path(__file__).resolve().parents[2] / "Pulumi.prod.yaml").read_text()
+
+
+@pytest.mark.parametrize("text, service, changed", [
+    (PROD, "api", ("      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/api:2026.11.3\n",
+                   "      image: acme/x:2\n")),
+    (PROD, "web", ("      image: public.ecr.aws/nginx/nginx:1.27.2\n", "      image: acme/x:2\n")),
+    ("config:\n  odyssey:services:\n    api:\n      image: 'acme/api:1'  # pinned\n",
+     "api", ("      image: 'acme/api:1'  # pinned\n", "      image: 'acme/x:2'  # pinned\n")),
+    # A nested "image" (a sidecar's) is not the service's own.
+    ("config:\n  odyssey:services:\n    api:\n      sidecar:\n        image: a:1\n      image: b:1\n",
+     "api", ("      image: b:1\n", "      image: acme/x:2\n")),
+    # Another service's block, a service named like a key elsewhere, flow style: not written here.
+    ("config:\n  odyssey:services:\n    web:\n      image: a:1\n", "api", None),
+    ("config:\n  odyssey:app:\n    api:\n      image: a:1\n", "api", None),
+    ('config:\n  odyssey:services: {"api": {"image": "a:1"}}\n', "api", None),
+])
+def test_with_image_replaces_the_services_own_line_only(text, service, changed):
+    from odyssey.ops.live.release import with_image
+
+    edited = with_image(text, service, "acme/x:2")
+    if changed is None:
+        assert edited is None
+        return
+    before, after = changed
+    assert edited == text.replace(before, after, 1) and edited != text
+    assert yaml.safe_load(edited)["config"]["odyssey:services"][service]["image"] == "acme/x:2"

@@ -28,12 +28,14 @@ review path for image and infrastructure changes alike.
 
 from __future__ import annotations
 
+import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from odyssey.domain.images import pinned_image_problem
 from odyssey.ops.live.automation import AutomationError, Confirm, Odyssey, OperationResult
 from odyssey.ops.live.aws_ops import OpsError, Rollout, Version, primary_deployment, running_version, watch_rollout
 
@@ -43,6 +45,56 @@ GIT_NETWORK_TIMEOUT_SECONDS = 120
 
 class ReleaseError(Exception):
     """The release cannot start, or could not be recorded; the message says what to do."""
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _block(lines: list[str], start: int) -> Iterator[int]:
+    """The indices of the lines nested under ``lines[start]`` (blank and comment lines included)."""
+    for index in range(start + 1, len(lines)):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith("#") and _indent(lines[index]) <= _indent(lines[start]):
+            return
+        yield index
+
+
+def with_image(text: str, service: str, image: str) -> str | None:
+    """The stack file with ``service``'s image replaced on its own line, everything else as it was; None when the
+    file does not spell ``odyssey:services.<service>.image`` as a block mapping (the engine then writes it).
+
+    ``pulumi config set`` rewrites the whole file (formatting, quoting, key
+    order across CLI versions): the commit that records a release is this one
+    line, which a reviewer reads at a glance.
+    """
+    lines = text.splitlines(keepends=True)
+    line = re.compile(r"^(\s*)(\S+):\s*(#.*)?$")
+    value = re.compile(r"^(\s*image:\s*)(['\"]?)([^'\"#\s]+)\2(\s*(#.*)?)$")
+    services = next((i for i, text_line in enumerate(lines) if (m := line.match(text_line.rstrip("\n")))
+                     and m[2] == "odyssey:services"), None)
+    if services is None:
+        return None
+    nested = [i for i in _block(lines, services) if lines[i].strip() and not lines[i].strip().startswith("#")]
+    if not nested:
+        return None
+    level = _indent(lines[nested[0]])
+    entry = next((i for i in nested if _indent(lines[i]) == level and (m := line.match(lines[i].rstrip("\n")))
+                  and m[2] == service), None)
+    if entry is None:
+        return None
+    fields = [i for i in _block(lines, entry) if lines[i].strip() and not lines[i].strip().startswith("#")]
+    if not fields:
+        return None
+    for index in fields:
+        if _indent(lines[index]) != _indent(lines[fields[0]]):
+            continue
+        found = value.match(lines[index].rstrip("\n"))
+        if found:
+            ending = "\n" if lines[index].endswith("\n") else ""
+            lines[index] = f"{found[1]}{found[2]}{image}{found[2]}{found[4]}{ending}"
+            return "".join(lines)
+    return None
 
 
 @dataclass(frozen=True)
@@ -99,6 +151,20 @@ class Checkout:
             raise ReleaseError(f"the checkout has {ahead} commit(s) not on {upstream}: push them through review "
                                "first, or the release would publish them")
         return upstream
+
+    def write_image(self, odyssey: Odyssey, stack: str, service: str, image: str) -> None:
+        """Name ``image`` as ``service``'s version in the stack file: one line when the file allows, else through
+        the engine; then check the engine reads it back."""
+        path = self.root / self.stack_file(stack)
+        edited = with_image(path.read_text(), service, image)
+        if edited is None:
+            odyssey.set_image(stack, service, image)
+        else:
+            path.write_text(edited)
+        if odyssey.image(stack, service) != image:
+            self.restore(stack)
+            raise ReleaseError(f"{self.stack_file(stack)}: wrote {image} as {service}'s image but Pulumi reads "
+                               f"{odyssey.image(stack, service)}; the file is back as committed")
 
     def restore(self, stack: str) -> None:
         """The stack file as committed."""
@@ -180,12 +246,17 @@ def release(odyssey: Odyssey, checkout: Checkout, stack: str, service: str, imag
     releasable, and AutomationError (the stack file restored) when ``up`` does
     not happen.
     """
+    problem = pinned_image_problem(image)
+    if problem:
+        raise ReleaseError(f"image: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>")
     checkout.ensure_releasable(stack)
     previous = primary_deployment(cluster.ecs, cluster.name, cluster.service) if cluster else None
+    odyssey.image(stack, service)  # an unknown service stops here, before the file changes
+    checkout.write_image(odyssey, stack, service, image)
     try:
-        update = odyssey.deploy(stack, service, image, confirm)
+        update = odyssey.up(stack, confirm)
     except AutomationError:
-        checkout.restore(stack)  # byte for byte as committed, whatever `pulumi config set` reformatted
+        checkout.restore(stack)  # byte for byte as committed
         raise
     released = Released(stack, service, image, update)
     if cluster is not None:
@@ -201,7 +272,7 @@ def release(odyssey: Odyssey, checkout: Checkout, stack: str, service: str, imag
                 raise OpsError(f"{error}; the stack file names the committed image again, which ECS may not run: "
                                "check `odyssey status`") from None
             if odyssey.image(stack, service) != released.agreed.image:
-                odyssey.set_image(stack, service, released.agreed.image)
+                checkout.write_image(odyssey, stack, service, released.agreed.image)
             released.file_clean = checkout.is_clean(stack)
             return released
     released.commit, released.push_problem = checkout.record(
