@@ -105,6 +105,18 @@ def ecs_service_name(stack: str, service: str) -> str:
     return ecs_service_prefix(stack) + service
 
 
+def tenant_of(ecs_service: str, stacks: Iterable[str]) -> str | None:
+    """The stack whose service prefix ``ecs_service`` carries (the longest when prefixes nest), or None.
+
+    A cluster's registry refuses stacks whose prefixes overlap (``registry_conflicts``),
+    so on a valid cluster at most one prefix matches; the longest wins otherwise,
+    as it names the more specific stack.
+    """
+    matches = [stack for stack in stacks if ecs_service.startswith(ecs_service_prefix(stack))
+               and len(ecs_service) > len(ecs_service_prefix(stack))]
+    return max(matches, key=lambda stack: (len(ecs_service_prefix(stack)), stack), default=None)
+
+
 def ecs_service_arn(partition: str, region: str, account_id: str, cluster_name: str, service_name: str) -> str:
     """An ECS service's ARN (the long format, with the cluster); given a name prefix, the prefix of such ARNs."""
     return f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster_name}/{service_name}"

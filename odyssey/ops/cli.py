@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -656,6 +657,7 @@ def main() -> None:
 # ------------------------------------------------------------------ the real engine and the live cluster
 
 EXIT_BROKEN = 4  # a deploy failed or rolled back; the cycle audit found a broken invariant
+EXIT_UNRECORDED = 5  # deployed, but the new version is not on the upstream branch: a CI `up` would revert it
 
 StackArg = Annotated[str, typer.Argument(help="Stack name, e.g. prod.")]
 OutputsOption = Annotated[
@@ -664,15 +666,33 @@ OutputsOption = Annotated[
                                    "Pulumi CLI.", exists=True, dir_okay=False),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Apply without showing the change summary and asking "
+                                                           "(asked on prod only; required there when not on a "
+                                                           "terminal).")]
+ProjectDirOption = Annotated[
+    Optional[Path],
+    typer.Option("--project-dir", help="The project (Pulumi.yaml and the stack files). Default: this repository.",
+                 exists=True, file_okay=False),
+]
+PushFlag = Annotated[bool, typer.Option("--push/--no-push", help="Push the commit that records the new version "
+                                                                "(without it, a CI `up` would revert it).")]
+TimeoutOption = Annotated[int, typer.Option(help="Seconds to follow the rollout.", min=1)]
 
 
-def _fail(stack: str, error: Exception, code: int) -> typer.Exit:
-    errors.print(f"[bold red]{stack}:[/] {error}", highlight=False)
+def _fail(stack: str, error: Exception | str, code: int) -> typer.Exit:
+    # AWS's, git's and the engine's words may hold brackets, which are not markup.
+    errors.print(f"[bold red]{escape(stack)}:[/] {escape(str(error))}", highlight=False)
     return typer.Exit(code)
 
 
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
-    from odyssey.ops.live.automation import AutomationError, Odyssey
+    from odyssey.ops.live.automation import AutomationError, CliMissingError, Odyssey
 
     if outputs_file is not None:
         try:
@@ -682,6 +702,9 @@ def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
     else:
         try:
             outputs = Odyssey().outputs(stack)
+        except CliMissingError as error:
+            raise _fail(stack, f"{error}; or give the stack's outputs as a file: --outputs FILE, written where the "
+                               f"CLI is with `pulumi stack output --stack {stack} --json > FILE`", EXIT_CONFIG) from None
         except AutomationError as error:
             raise _fail(stack, error, EXIT_CONFIG) from None
     missing = [key for key in ("region", "clusterName", "autoScalingGroupName") if key not in outputs]
@@ -691,43 +714,150 @@ def _stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
     return outputs
 
 
-def _engine(stack: str, operation: str) -> None:
-    from odyssey.ops.live.automation import AutomationError, Odyssey, PolicyViolationError
+def _interactive() -> bool:
+    import sys
 
-    def progress(event: Any) -> None:
-        if getattr(event, "resource_pre_event", None) is not None:
-            metadata = event.resource_pre_event.metadata
-            console.print(f"  {metadata.op} {metadata.type} {metadata.urn.rsplit('::', 1)[-1]}", highlight=False)
+    return sys.stdin.isatty()
 
-    try:
-        result = getattr(Odyssey(on_event=progress), operation)(stack)
-    except PolicyViolationError as error:
-        _print_result(error.result)
-    except AutomationError as error:
-        raise _fail(stack, error, EXIT_CONFIG) from None
-    _print_result(result)
+
+def _confirm_for(stack: str, yes: bool):
+    """None (apply without asking) or the question a protected stack's change must answer yes to."""
+    from odyssey.ops.live.automation import PROTECTED_STACKS
+
+    if yes or stack not in PROTECTED_STACKS:
+        return None
+    if not _interactive():
+        raise _fail(stack, f"refusing to change {stack} without confirmation: this is not an interactive terminal. "
+                           f"Review `odyssey preview {stack}`, then re-run with --yes", EXIT_CONFIG)
+
+    def confirm(preview: Any) -> bool:
+        _print_result(preview)
+        return typer.confirm(f"Apply these changes to {stack}?", default=False)
+
+    return confirm
+
+
+def _progress(event: Any) -> None:
+    from odyssey.ops.live.automation import change_of
+
+    change = change_of(event)
+    if change is not None:
+        console.print(f"  {change['op']} {change['type']} {change['name']}", highlight=False, soft_wrap=True,
+                      markup=False)
 
 
 def _print_result(result: Any) -> None:
     console.print(f"[bold]{result.stack}[/] {result.operation}: "
-                  + (", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items())) or "no changes"))
+                  + (", ".join(f"{kind} {count}" for kind, count in sorted(result.summary.items())) or "no changes"),
+                  highlight=False)
     for violation in result.violations:
         console.print(f"  {violation['enforcementLevel']} {violation['pack']}/{violation['policy']}: "
-                      f"{violation['message']}", highlight=False, soft_wrap=True)
+                      f"{violation['message']}", highlight=False, soft_wrap=True, markup=False)
     if result.mandatory_violations:
         raise typer.Exit(EXIT_POLICY)
 
 
+def _odyssey(project_dir: Optional[Path]):
+    from odyssey.ops.live.automation import ROOT, Odyssey
+
+    return Odyssey(project_dir=(project_dir or ROOT).resolve(), on_event=_progress)
+
+
+def _run_engine(stack: str, action) -> Any:
+    """Run an engine operation; policy stops, refusals and failures become messages and exit codes."""
+    from odyssey.ops.live.automation import AutomationError, NotConfirmedError, PolicyViolationError
+    from odyssey.ops.live.aws_ops import OpsError
+    from odyssey.ops.live.release import ReleaseError
+
+    try:
+        return action()
+    except PolicyViolationError as error:
+        _print_result(error.result)  # lists the violations and exits 3
+        raise typer.Exit(EXIT_POLICY) from None
+    except NotConfirmedError as error:
+        raise _fail(stack, error, EXIT_FAILED) from None
+    except (AutomationError, OpsError, ReleaseError) as error:
+        raise _fail(stack, error, EXIT_CONFIG) from None
+
+
 @app.command()
-def preview(stack: StackArg) -> None:
+def preview(stack: StackArg, project_dir: ProjectDirOption = None) -> None:
     """`pulumi preview` of STACK through the Automation API, with the policy pack and the stack's policy config."""
-    _engine(stack, "preview")
+    _print_result(_run_engine(stack, lambda: _odyssey(project_dir).preview(stack)))
 
 
 @app.command()
-def up(stack: StackArg) -> None:
-    """`pulumi up` of STACK through the Automation API, with the policy pack and the stack's policy config."""
-    _engine(stack, "up")
+def up(stack: StackArg, yes: YesFlag = False, project_dir: ProjectDirOption = None) -> None:
+    """`pulumi up` of STACK through the Automation API, with the policy pack and the stack's policy config.
+
+    On prod, the change summary (a preview) is shown first and the update
+    waits for a yes, unless --yes; off a terminal, --yes is required.
+    """
+    confirm = _confirm_for(stack, yes)
+    _print_result(_run_engine(stack, lambda: _odyssey(project_dir).up(stack, confirm)))
+
+
+def _ecs_service(stack: str, service: str, outputs: dict[str, Any]) -> str:
+    return (outputs.get("serviceNames") or {}).get(service) or ecs_service_name(stack, service)
+
+
+def _release(stack: str, service: str, image: str, outputs: Optional[dict[str, Any]], yes: bool, push: bool,
+             timeout: int, project_dir: Optional[Path], message: Optional[str] = None) -> None:
+    """Deploy IMAGE as SERVICE's version through release(): git, the stack file and ECS end up agreeing."""
+    from odyssey.ops.live.automation import ROOT
+    from odyssey.ops.live.aws_ops import clients
+    from odyssey.ops.live.release import Checkout, Cluster, release
+
+    confirm = _confirm_for(stack, yes)
+    cluster = None
+    if outputs is not None:
+        cluster = Cluster(clients(outputs["region"])["ecs"], outputs["clusterName"], _ecs_service(stack, service, outputs))
+    shown: list[tuple] = []
+
+    def progress(p: dict[str, Any]) -> None:
+        line = (p["rolloutState"], p["running"], p["desired"], p["pending"], p["failedTasks"])
+        if not shown or shown[-1] != line:
+            shown.append(line)
+            console.print(f"  {p['service']}: {p['rolloutState']}, {p['running']}/{p['desired']} running, "
+                          f"{p['pending']} pending, {p['failedTasks']} failed tasks", highlight=False)
+
+    odyssey = _odyssey(project_dir)
+    released = _run_engine(stack, lambda: release(
+        odyssey, Checkout((project_dir or ROOT).resolve()), stack, service, image, cluster, confirm, push, message,
+        on_progress=progress, timeout_seconds=timeout))
+    _print_result(released.update)
+    rollout = released.rollout
+    if rollout is not None:
+        for event in rollout.events[-5:]:
+            console.print(f"  {event}", highlight=False, soft_wrap=True, markup=False)
+        colour = "green" if rollout.outcome == "COMPLETED" else "red"
+        console.print(f"[bold {colour}]{rollout.service}: {rollout.outcome}[/] {escape(rollout.reason)}",
+                      highlight=False, soft_wrap=True)
+    if released.agreed is not None:
+        agreed = released.agreed
+        if agreed.image == image:
+            console.print(f"[yellow]ECS's primary deployment runs {image} ({agreed.revision}) but its rollout did not "
+                          f"complete: the stack file names it, uncommitted. When `odyssey status {stack}` shows the "
+                          f"rollout COMPLETED, commit and push the stack file; if it rolls back, restore the file "
+                          f"(git checkout -- Pulumi.{stack}.yaml).[/]", highlight=False)
+        elif released.file_clean:
+            console.print(f"ECS runs {agreed.image} ({agreed.revision}), as the committed stack file says: nothing "
+                          f"recorded, {image} is not deployed.", highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[yellow]ECS runs {agreed.image} ({agreed.revision}), which is not the committed image: "
+                          f"the stack file now names it, uncommitted. Commit it, or deploy a fix, so git says what "
+                          "runs.[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BROKEN)
+    if released.recorded:
+        console.print(f"[green]recorded[/]: {image} as {service}'s version in {stack}'s stack file, commit "
+                      f"{released.commit}, pushed; the next CI up deploys the same image.", highlight=False,
+                      soft_wrap=True)
+        return
+    console.print(f"[bold red]not recorded[/]: deployed and committed as {released.commit}, but "
+                  f"{escape(released.push_problem or '')}. "
+                  f"Until that commit is on the upstream branch, a CI up puts the previous image back: push it "
+                  "(or merge it) now.", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_UNRECORDED)
 
 
 @app.command()
@@ -735,70 +865,63 @@ def deploy(
     stack: StackArg,
     service: Annotated[str, typer.Argument(help="Service name, as in odyssey:services.")],
     image: Annotated[str, typer.Argument(help="The new version: repo:tag or repo@sha256:digest.")],
-    watch: Annotated[bool, typer.Option(help="Follow the ECS rollout after the update.")] = True,
-    timeout: Annotated[int, typer.Option(help="Seconds to follow the rollout.", min=1)] = 1800,
+    watch: Annotated[bool, typer.Option(help="Follow the ECS rollout before recording the version.")] = True,
+    timeout: TimeoutOption = 1800,
     outputs_file: OutputsOption = None,
+    yes: YesFlag = False,
+    push: PushFlag = True,
+    project_dir: ProjectDirOption = None,
 ) -> None:
-    """Deploy IMAGE as SERVICE's new version: set it in the stack config, `up` with policies, follow the rollout.
+    """Deploy IMAGE as SERVICE's new version; the stack file in git stays what runs.
 
-    Exit code 0 when the rollout completes, 4 when it fails or the circuit
-    breaker rolls it back, 3 on a mandatory policy violation.
+    From a clean checkout level with its upstream: set the image in the stack
+    file, `up` with policies (on prod after showing the changes and a yes),
+    follow the ECS rollout, then commit the stack file and push it, so a CI
+    `up` from main deploys the same image. When the circuit breaker rolls the
+    deployment back, the stack file goes back to the image ECS runs and nothing
+    is committed. Exit codes: 0 completed and recorded; 1 not confirmed; 2 the
+    checkout, the stack or AWS is not ready; 3 policy; 4 failed or rolled back;
+    5 deployed but not pushed.
     """
     from odyssey.domain.images import pinned_image_problem
-    from odyssey.ops.live.automation import AutomationError, Odyssey, PolicyViolationError
-    from odyssey.ops.live.aws_ops import OpsError, clients, primary_deployment
 
     problem = pinned_image_problem(image)
     if problem:
         raise _fail(stack, f"IMAGE: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>",
                     EXIT_CONFIG)
-    outputs = _stack_outputs(stack, outputs_file) if watch else {}
-    previous = None
-    if watch:
-        # The deployment running now: the rollout to follow is whichever ECS starts after it.
-        try:
-            previous = primary_deployment(clients(outputs["region"])["ecs"], outputs["clusterName"],
-                                          _ecs_service(stack, service, outputs))
-        except OpsError as error:
-            raise _fail(stack, error, EXIT_CONFIG) from None
+    outputs = _stack_outputs(stack, outputs_file) if watch else None
+    _release(stack, service, image, outputs, yes, push, timeout, project_dir)
+
+
+@app.command()
+def rollback(
+    stack: StackArg,
+    service: Annotated[str, typer.Argument(help="Service name, as in odyssey:services.")],
+    timeout: TimeoutOption = 1800,
+    outputs_file: OutputsOption = None,
+    yes: YesFlag = False,
+    push: PushFlag = True,
+    project_dir: ProjectDirOption = None,
+) -> None:
+    """Return SERVICE to its previous version: a deploy of the image it ran before.
+
+    The previous version is ECS's record: the latest earlier revision of the
+    service's task definition family (active or deregistered) whose image
+    differs from the running one. It is deployed as `deploy` does: recorded in
+    git, the rollout followed, same exit codes.
+    """
+    from odyssey.ops.live.aws_ops import OpsError, clients, previous_version
+
+    outputs = _stack_outputs(stack, outputs_file)
     try:
-        result = Odyssey().deploy(stack, service, image)
-    except PolicyViolationError as error:
-        _print_result(error.result)
-    except AutomationError as error:
-        raise _fail(stack, error, EXIT_CONFIG) from None
-    _print_result(result)
-    if watch:
-        _watch(stack, service, outputs, previous, timeout)
-
-
-def _ecs_service(stack: str, service: str, outputs: dict[str, Any]) -> str:
-    return (outputs.get("serviceNames") or {}).get(service) or ecs_service_name(stack, service)
-
-
-def _watch(stack: str, service: str, outputs: dict[str, Any], previous: Optional[dict], timeout: int) -> None:
-    from rich.live import Live
-
-    from odyssey.ops.live.aws_ops import OpsError, clients, watch_rollout
-
-    ecs_service = _ecs_service(stack, service, outputs)
-    ecs = clients(outputs["region"])["ecs"]
-    try:
-        with Live(console=console, transient=True) as live:
-            rollout = watch_rollout(
-                ecs, outputs["clusterName"], ecs_service, previous, timeout_seconds=timeout,
-                on_progress=lambda p: live.update(
-                    f"{p['service']}: {p['rolloutState']} running {p['running']}/{p['desired']}, "
-                    f"pending {p['pending']}, failed tasks {p['failedTasks']}"),
-            )
+        running, previous = previous_version(clients(outputs["region"])["ecs"], outputs["clusterName"],
+                                             _ecs_service(stack, service, outputs), service)
     except OpsError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
-    for event in rollout.events[-5:]:
-        console.print(f"  {event}", highlight=False)
-    colour = "green" if rollout.outcome == "COMPLETED" else "red"
-    console.print(f"[bold {colour}]{ecs_service}: {rollout.outcome}[/] {rollout.reason}", highlight=False)
-    if rollout.outcome != "COMPLETED":
-        raise typer.Exit(EXIT_BROKEN)
+    console.print(f"{stack}/{service} runs {running.image} ({running.revision}); returning to {previous.image} "
+                  f"({previous.revision})", highlight=False, soft_wrap=True)
+    _release(stack, service, previous.image, outputs, yes, push, timeout, project_dir,
+             message=f"rollback {stack}/{service}: {previous.image} (was {running.image})")
 
 
 MinimumOption = Annotated[
@@ -810,17 +933,26 @@ GraceOption = Annotated[
     typer.Option(help="Seconds past the lifetime before an instance counts as overdue (the group replaces "
                       "instances gradually).", min=0),
 ]
+MaxLifetimeOption = Annotated[
+    Optional[int],
+    typer.Option(help="Maximum instance lifetime, seconds. Default: the stack's maxInstanceLifetimeSeconds "
+                      "output.", min=AWS_LIFETIME_MIN_SECONDS),
+]
 
 
-def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], max_lifetime: Optional[int] = None):
+def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], max_lifetime: Optional[int],
+            grace: int):
     """The live cluster, and what it is checked against: the stack's own outputs, or the flags over them."""
     from odyssey.ops.live.aws_ops import OpsError, clients, cluster_status, expected_of
 
     outputs = _stack_outputs(stack, outputs_file)
     expected = expected_of(outputs, minimum=minimum, max_lifetime_seconds=max_lifetime)
+    tenants = {stack, *(outputs.get("tenancies") or {})}
     try:
         state = cluster_status(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
-                               outputs["region"], minimum=expected.minimum)
+                               outputs["region"], minimum=expected.minimum,
+                               max_lifetime_seconds=expected.max_lifetime_seconds, grace_seconds=grace,
+                               tenants=tenants)
     except OpsError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
     return state, expected
@@ -828,7 +960,66 @@ def _status(stack: str, outputs_file: Optional[Path], minimum: Optional[int], ma
 
 def _print_notes(expected: Expected) -> None:
     for note in expected.notes:
-        console.print(f"[cyan]note:[/] {note}", highlight=False, soft_wrap=True)
+        console.print(f"[cyan]note:[/] {escape(note)}", highlight=False)
+
+
+# Colours an operator scans for: what is broken in red, what needs watching in yellow.
+RED_FINDINGS = frozenset({"overdue", "agentDisconnected", "belowMinimum", "tooFewZones"})
+
+
+def _print_findings(findings, label: str) -> None:
+    # Wrapped at the terminal's width between words: ids stay whole (--json is the form for scripts).
+    for finding in findings:
+        colour = "red" if finding.kind in RED_FINDINGS else "yellow"
+        console.print(f"[{colour}]{label}:[/] {escape(finding.message)}", highlight=False)
+
+
+def instances_table(state) -> Table:
+    """One row per instance; ids and states are never cut (80 columns fit them), the rest wraps."""
+    from rich import box
+
+    from odyssey.ops.live.aws_ops import OVERDUE
+
+    table = Table(title=f"{state.cluster} ({state.region}): instances", box=box.SIMPLE_HEAD)
+    table.add_column("instance", no_wrap=True, min_width=len("i-0123456789abcdef0"))
+    table.add_column("zone", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("age h", justify="right", no_wrap=True)
+    table.add_column("CPU %", justify="right", overflow="fold")
+    table.add_column("mem %", justify="right", overflow="fold")
+    for node in state.nodes:
+        lines = [node.lifecycle_state]
+        if node.lifetime:
+            lines.append(f"[{'red' if node.lifetime == OVERDUE else 'yellow'}]{node.lifetime}[/]")
+        if node.agent_connected is False:
+            lines.append("[red]agent disconnected[/]")
+        age = f"{node.age_hours:.1f}"
+        if node.lifetime:
+            age = f"[{'red' if node.lifetime == OVERDUE else 'yellow'}]{age}[/]"
+        table.add_row(node.instance_id, node.availability_zone, "\n".join(lines), age,
+                      _or_dash(node.cpu_reserved_percent), _or_dash(node.memory_reserved_percent))
+    return table
+
+
+ROLLOUT_COLOURS = {"FAILED": "red", "IN_PROGRESS": "yellow", "COMPLETED": "green"}
+
+
+def services_table(state) -> Table:
+    from rich import box
+
+    table = Table(title="services", box=box.SIMPLE_HEAD)
+    table.add_column("service", overflow="fold", ratio=3)
+    table.add_column("tenant", overflow="fold", ratio=2)
+    table.add_column("tasks", overflow="fold", ratio=2)
+    table.add_column("rollout", no_wrap=True, min_width=len("IN_PROGRESS"))
+    for service in state.services:
+        tasks = f"{service.running}/{service.desired} running"
+        if service.pending:
+            tasks += f", {service.pending} pending"
+        rollout = service.rollout_state or "-"
+        table.add_row(service.name, service.tenant or "[yellow]unknown[/]", tasks,
+                      f"[{ROLLOUT_COLOURS.get(rollout, 'white')}]{rollout}[/]")
+    return table
 
 
 @app.command()
@@ -837,37 +1028,37 @@ def status(
     outputs_file: OutputsOption = None,
     as_json: JsonFlag = False,
     minimum: MinimumOption = None,
+    max_lifetime: MaxLifetimeOption = None,
+    grace: GraceOption = CYCLE_AUDIT_GRACE_SECONDS,
+    tenant: Annotated[Optional[str], typer.Option("--stack", help="Show only this stack's services (the cluster's "
+                                                                   "instances are every tenant's).")] = None,
 ) -> None:
     """The cluster overview: instances per AZ with their age and reservations, services and their rollouts.
 
-    Instances in service are checked against the stack's own minSize output
-    (or --minimum); an older stack without it is checked against the invariant,
-    and a note says so.
+    Instances past the stack's maximum lifetime are flagged ("past lifetime";
+    "overdue" past the grace too); each service shows its tenant, the stack
+    whose name prefixes it. Instances in service are checked against the
+    stack's own minSize output (or --minimum); an older stack without it is
+    checked against the invariant, and a note says so.
     """
-    state, expected = _status(stack, outputs_file, minimum)
+    state, expected = _status(stack, outputs_file, minimum, max_lifetime, grace)
+    if tenant is not None:
+        state = state.of_tenant(tenant)
     if as_json:
-        print(json.dumps({**state.to_json(), "expected": expected.to_json(), "notes": list(expected.notes)},
-                         indent=2, default=str))
+        print(json.dumps({"stack": stack, "generatedAt": _now(), **state.to_json(), "tenant": tenant,
+                          "expected": expected.to_json(), "notes": list(expected.notes)}, indent=2, default=str))
         return
-    nodes = Table(title=f"{state.cluster} ({state.region}): instances")
-    for column in ("instance", "AZ", "state", "age h", "agent", "CPU %", "memory %"):
-        nodes.add_column(column)
-    for node in state.nodes:
-        nodes.add_row(node.instance_id, node.availability_zone, node.lifecycle_state, f"{node.age_hours:.1f}",
-                      {True: "connected", False: "DISCONNECTED", None: "-"}[node.agent_connected],
-                      str(node.cpu_reserved_percent if node.cpu_reserved_percent is not None else "-"),
-                      str(node.memory_reserved_percent if node.memory_reserved_percent is not None else "-"))
-    console.print(nodes)
-    console.print("per AZ: " + ", ".join(f"{z} {n}" for z, n in state.nodes_per_zone().items()))
-    services = Table(title="services")
-    for column in ("service", "desired", "running", "pending", "rollout", "last events"):
-        services.add_column(column, overflow="fold")
+    console.print(instances_table(state))
+    console.print("per AZ: " + (", ".join(f"{z} {n}" for z, n in state.nodes_per_zone().items()) or "none in service"),
+                  highlight=False)
+    console.print(services_table(state))
+    if tenant is not None and not state.services:
+        console.print(f"no service of {tenant} runs on {state.cluster}", highlight=False)
     for service in state.services:
-        services.add_row(service.name, str(service.desired), str(service.running), str(service.pending),
-                         service.rollout_state or "-", "\n".join(service.events))
-    console.print(services)
-    for warning in state.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        if service.rollout_state != "COMPLETED":
+            for event in service.events:
+                console.print(f"  {service.name}: {event}", highlight=False, markup=False)
+    _print_findings(state.warnings, "warning")
     _print_notes(expected)
 
 
@@ -877,11 +1068,7 @@ def cycle_audit(
     outputs_file: OutputsOption = None,
     as_json: JsonFlag = False,
     minimum: MinimumOption = None,
-    max_lifetime: Annotated[
-        Optional[int],
-        typer.Option(help="Maximum instance lifetime, seconds. Default: the stack's maxInstanceLifetimeSeconds "
-                          "output.", min=AWS_LIFETIME_MIN_SECONDS),
-    ] = None,
+    max_lifetime: MaxLifetimeOption = None,
     grace: GraceOption = CYCLE_AUDIT_GRACE_SECONDS,
 ) -> None:
     """Is the daily cycle working? Exit code 4 when an invariant is broken now.
@@ -893,22 +1080,51 @@ def cycle_audit(
     """
     from odyssey.ops.live.aws_ops import cycle_audit as audit_of
 
-    state, expected = _status(stack, outputs_file, minimum, max_lifetime)
+    state, expected = _status(stack, outputs_file, minimum, max_lifetime, grace)
     audit = audit_of(state, max_lifetime_seconds=expected.max_lifetime_seconds, minimum=expected.minimum,
                      minimum_zones=expected.zones, grace_seconds=grace)
     if as_json:
-        print(json.dumps({"stack": stack, "broken": audit.broken, "findings": audit.findings,
-                          "expected": expected.to_json(), "notes": list(expected.notes)}, indent=2))
+        print(json.dumps({"stack": stack, "generatedAt": _now(), "cluster": state.cluster, "broken": audit.broken,
+                          "findings": [f.to_json() for f in audit.findings], "expected": expected.to_json(),
+                          "notes": list(expected.notes)}, indent=2))
     else:
         _print_notes(expected)
-        for finding in audit.findings:
-            console.print(f"[red]broken:[/] {finding}", highlight=False, soft_wrap=True)
+        _print_findings(audit.findings, "broken")
         if not audit.broken:
             console.print(f"[green]cycle audit passed[/]: no instance past its {expected.max_lifetime_seconds} s "
                           f"lifetime, at least {expected.minimum} in service, {expected.zones} AZs balanced",
-                          highlight=False, soft_wrap=True)
+                          highlight=False)
     if audit.broken:
         raise typer.Exit(EXIT_BROKEN)
+
+
+# What `shell` runs, and where each comes from when it is missing.
+SESSION_TOOLS = {
+    "aws": "AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
+    "session-manager-plugin": "the Session Manager plugin: https://docs.aws.amazon.com/systems-manager/latest/"
+                              "userguide/session-manager-working-with-install-plugin.html",
+}
+
+
+def _choose_instance(stack: str, choices: list[dict[str, str]], instance: Optional[str], print_only: bool) -> str:
+    if not choices:
+        raise _fail(stack, "no instance in service to open a shell on", EXIT_CONFIG)
+    ids = [c["instanceId"] for c in choices]
+    listing = "\n".join(f"  {n}. {c['instanceId']} ({c['zone']})" for n, c in enumerate(choices, start=1))
+    if instance is not None:
+        if instance not in ids:
+            raise _fail(stack, f"{instance} is not an instance in service in the stack's group; in service:\n"
+                               f"{listing}", EXIT_CONFIG)
+        return instance
+    if len(ids) == 1:
+        return ids[0]
+    if print_only or not _interactive():
+        raise _fail(stack, f"{len(ids)} instances in service; choose one with --instance:\n{listing}", EXIT_CONFIG)
+    console.print(listing, highlight=False, markup=False)
+    while True:
+        number = typer.prompt(f"Instance (1-{len(ids)})", type=int, default=1)
+        if 1 <= number <= len(ids):
+            return ids[number - 1]
 
 
 @app.command()
@@ -916,22 +1132,39 @@ def shell(
     stack: StackArg,
     service: Annotated[Optional[str], typer.Argument(help="Service to attach to (ECS Exec); omit for an instance (SSM).")] = None,
     container: Annotated[Optional[str], typer.Option(help="Container name within the task.")] = None,
+    instance: Annotated[Optional[str], typer.Option(help="Instance id for an SSM session. Default: asked on a "
+                                                         "terminal (the only one when one is in service).")] = None,
     print_only: Annotated[bool, typer.Option("--print", help="Print the session command instead of running it.")] = False,
     outputs_file: OutputsOption = None,
 ) -> None:
-    """Open a shell on an instance (SSM Session Manager) or in a running container (ECS Exec). No SSH, no jump host."""
-    from odyssey.ops.live.aws_ops import OpsError, clients, shell_command
+    """Open a shell on an instance (SSM Session Manager) or in a running container (ECS Exec). No SSH, no jump host.
+
+    Needs the AWS CLI v2 and the Session Manager plugin on PATH (not for
+    --print). ECS Exec is refused for a service that does not enable it.
+    """
+    import os
+    import shlex
+    import shutil
+
+    from odyssey.ops.live.aws_ops import OpsError, clients, exec_command, instance_command, instances_in_service
 
     outputs = _stack_outputs(stack, outputs_file)
-    ecs_service = None if service is None else _ecs_service(stack, service, outputs)
+    aws = clients(outputs["region"])
     try:
-        command = shell_command(clients(outputs["region"]), outputs["clusterName"], outputs["autoScalingGroupName"],
-                                outputs["region"], ecs_service, container)
+        if service is None:
+            chosen = _choose_instance(stack, instances_in_service(aws, outputs["autoScalingGroupName"]), instance,
+                                      print_only)
+            command = instance_command(outputs["region"], chosen)
+        else:
+            command = exec_command(aws, outputs["clusterName"], outputs["region"],
+                                   _ecs_service(stack, service, outputs), container)
     except OpsError as error:
         raise _fail(stack, error, EXIT_CONFIG) from None
     if print_only:
         print(shlex.join(command))
         return
-    import os
-
+    missing = [tool for tool in SESSION_TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise _fail(stack, "a session needs " + "; and ".join(f"`{t}`, {SESSION_TOOLS[t]}" for t in missing)
+                    + f". Or print the command with --print: {shlex.join(command)}", EXIT_CONFIG)
     os.execvp(command[0], command)

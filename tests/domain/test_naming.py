@@ -22,6 +22,7 @@ from odyssey.domain.naming import (
     slug,
     ssm_parameter_problem,
     target_group_logical_name,
+    tenant_of,
     waf_log_group,
     web_acl_name,
 )
@@ -256,6 +257,28 @@ def test_the_registry_compares_the_names_aws_sees():
     assert registry_conflicts(["prod", "prod-eu"]) == ([], [("prod", "prod-eu")])
     assert registry_conflicts(["Prod.EU", "prod"]) == ([], [("prod", "Prod.EU")])
     assert registry_conflicts(["prod", "production", "stage"]) == ([], [])  # "prod-" does not start "production-"
+
+
+@pytest.mark.parametrize("service, stacks, tenant", [
+    ("prod-api", ["prod", "stage"], "prod"),
+    ("stage-api", ["prod", "stage"], "stage"),
+    ("stage-eu-api", ["Stage.EU", "prod"], "Stage.EU"),   # the slug, not the stack name, prefixes the service
+    ("production-api", ["prod", "stage"], None),            # "prod-" does not start "production-"
+    ("prod-", ["prod"], None),                              # a prefix alone names no service
+    ("prod-eu-api", ["prod", "prod-eu"], "prod-eu"),        # nested prefixes (a refused registry): the longer
+    ("qa-api", [], None),
+])
+def test_the_tenant_of_a_service_is_the_stack_whose_prefix_it_carries(service, stacks, tenant):
+    assert tenant_of(service, stacks) == tenant
+
+
+@given(st.lists(crowded_stacks, min_size=1, max_size=4, unique=True), service_names)
+def test_every_service_of_a_registry_without_conflicts_belongs_to_its_own_stack(stacks, service):
+    same, overlapping = registry_conflicts(stacks)
+    if same or overlapping:
+        return
+    for stack in stacks:
+        assert tenant_of(ecs_service_name(stack, service), stacks) == stack
 
 
 # ---------------------------------------------------------------- the ingress pool's ALBs

@@ -58,13 +58,17 @@ def build_cluster(nodes: int = 6, old: int = 0, zones: str = "abc") -> dict:
     return placed
 
 
-def add_service(name: str, desired: int, running: int, monkeypatch, image: str = "acme/web:1.0.0") -> str:
+def add_service(name: str, desired: int, running: int, monkeypatch, image: str = "acme/web:1.0.0",
+                exec_enabled: bool = False) -> str:
     ecs = boto3.client("ecs", region_name=REGION)
     task = ecs.register_task_definition(family=f"odyssey-prod-{name}", containerDefinitions=[
         {"name": name, "image": image, "memory": 256}])["taskDefinition"]["taskDefinitionArn"]
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", str(running))
-    ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task, desiredCount=desired)
+    ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task, desiredCount=desired,
+                       enableExecuteCommand=exec_enabled)
     monkeypatch.delenv("MOTO_ECS_SERVICE_RUNNING")
+    # moto drops enableExecuteCommand; ECS returns it in DescribeServices.
+    service_model(name).enable_execute_command = exec_enabled
     return task
 
 

@@ -19,9 +19,15 @@ from pulumi.automation import ConfigValue, OutputValue, UpdateSummary
 from pulumi.automation._cmd import CommandResult
 from pulumi.automation._stack import PreviewResult, UpResult
 from pulumi.automation.errors import CommandError
-from pulumi.automation.events import EngineEvent, OpType, PolicyEvent
+from pulumi.automation.events import EngineEvent, OpType, PolicyEvent, ResourcePreEvent, StepEventMetadata
 
-from odyssey.ops.live.automation import AutomationError, CliMissingError, Odyssey, PolicyViolationError
+from odyssey.ops.live.automation import (
+    AutomationError,
+    CliMissingError,
+    NotConfirmedError,
+    Odyssey,
+    PolicyViolationError,
+)
 from tests.plans import ROOT
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/api:2026.11.5"
@@ -32,6 +38,12 @@ def policy_event(level: str) -> EngineEvent:
         message="minSize is 2", color="never", policy_name="min-instances", policy_pack_name="odyssey-machine-layer",
         policy_pack_version="0.1.0", policy_pack_version_tag="v0.1.0", enforcement_level=level,
         resource_urn="urn:pulumi:prod::odyssey::aws:autoscaling/group:Group::cluster-nodes"))
+
+
+def change_event(op: OpType, type_: str, name: str) -> EngineEvent:
+    urn = f"urn:pulumi:prod::odyssey::{type_}::{name}"
+    return EngineEvent(sequence=2, timestamp=0, resource_pre_event=ResourcePreEvent(
+        metadata=StepEventMetadata(op=op, urn=urn, type=type_, provider="")))
 
 
 class Workspace:
@@ -82,10 +94,11 @@ class Workspace:
 
     def get_config(self, key, path=False):
         self.calls.append(("get_config", {"key": key, "path": path}))
-        return ConfigValue(value="acme/api:1.0.0")
+        return self.config.get(key, ConfigValue(value="acme/api:1.0.0"))
 
     def set_config(self, key, value, path=False):
         self.calls.append(("set_config", {"key": key, "value": value.value, "path": path}))
+        self.config[key] = value
 
 
 def odyssey_with(workspace: Workspace, events=None) -> tuple[Odyssey, list]:
@@ -139,6 +152,44 @@ def test_a_failed_deploy_puts_the_running_version_back_in_the_config():
         odyssey.deploy("stage", "api", IMAGE)
     assert workspace.calls[-1] == ("set_config", {"key": "odyssey:services.api.image", "value": "acme/api:1.0.0",
                                                   "path": True})
+
+
+def test_a_confirmed_up_previews_first_and_the_question_sees_the_changes():
+    workspace = Workspace(events=[change_event(OpType.UPDATE, "aws:ecs/service:Service", "api"),
+                                  change_event(OpType.SAME, "aws:ecs/cluster:Cluster", "cluster")])
+    odyssey, _ = odyssey_with(workspace)
+    asked = []
+    result = odyssey.up("prod", confirm=lambda preview: asked.append(preview) or True)
+    assert [name for name, _ in workspace.calls] == ["preview", "up"]
+    (preview,) = asked
+    assert preview.summary == {"create": 3, "same": 40}
+    assert preview.changes == [{"op": "update", "type": "aws:ecs/service:Service", "name": "api"}]
+    assert result.operation == "up"
+
+
+def test_an_up_not_confirmed_changes_nothing():
+    workspace = Workspace()
+    odyssey, _ = odyssey_with(workspace)
+    with pytest.raises(NotConfirmedError, match="prod: not confirmed; nothing changed"):
+        odyssey.up("prod", confirm=lambda preview: False)
+    assert [name for name, _ in workspace.calls] == ["preview"]
+
+
+def test_a_deploy_not_confirmed_puts_the_image_back():
+    workspace = Workspace()
+    odyssey, _ = odyssey_with(workspace)
+    with pytest.raises(NotConfirmedError):
+        odyssey.deploy("prod", "api", IMAGE, confirm=lambda preview: False)
+    assert [name for name, _ in workspace.calls] == ["get_config", "set_config", "preview", "set_config"]
+    assert workspace.calls[-1][1]["value"] == "acme/api:1.0.0"
+
+
+def test_a_preview_with_mandatory_violations_is_never_offered_for_confirmation():
+    workspace = Workspace(events=[policy_event("mandatory")])
+    odyssey, _ = odyssey_with(workspace)
+    with pytest.raises(PolicyViolationError):
+        odyssey.up("prod", confirm=lambda preview: pytest.fail("asked to confirm a violating change"))
+    assert [name for name, _ in workspace.calls] == ["preview"]
 
 
 def test_mandatory_violations_that_stop_the_engine_are_kept():

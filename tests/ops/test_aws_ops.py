@@ -24,9 +24,13 @@ from odyssey.ops.live.aws_ops import (
     clients,
     cluster_status,
     cycle_audit,
+    exec_command,
     expected_of,
+    instance_command,
+    instances_in_service,
+    previous_version,
     primary_deployment,
-    shell_command,
+    running_version,
     watch_rollout,
 )
 from tests.ops.aws_fixtures import (
@@ -70,7 +74,7 @@ def test_status_shows_nodes_per_zone_with_age_agent_and_reservations(aws, monkey
     assert all(n.cpu_reserved_percent == 0.0 and n.memory_reserved_percent == 0.0 for n in status.nodes)
     (web,) = status.services
     assert (web.name, web.desired, web.running, web.pending, web.rollout_state) == ("prod-web", 2, 2, 0, "COMPLETED")
-    assert status.warnings == []
+    assert [w.kind for w in status.warnings] == ["overdue", "overdue"]  # the two 30-hour-old nodes
 
 
 def test_status_shows_services_mid_deployment_and_failed_ones(aws, monkeypatch):
@@ -88,10 +92,38 @@ def test_status_shows_services_mid_deployment_and_failed_ones(aws, monkeypatch):
 def test_status_warns_below_minimum_and_unbalanced(aws):
     build_cluster(nodes=MIN_INSTANCES - 1, zones="aab")
     warnings = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW).warnings
-    assert f"{MIN_INSTANCES - 1} instances in service, below the minimum of {MIN_INSTANCES}" in warnings
-    assert not any("unbalanced" in w for w in warnings)  # 2 and 1 differ by one: balanced enough
+    (below,) = warnings  # 2 and 1 differ by one: balanced enough
+    assert (below.kind, below.message) == (
+        "belowMinimum", f"{MIN_INSTANCES - 1} instances in service, below the minimum of {MIN_INSTANCES}")
+    assert below.to_json()["zones"] == {"us-east-1a": 2, "us-east-1b": 1}
     build_cluster_unbalanced = cluster_status(aws, CLUSTER, GROUP, REGION, minimum=1, now=NOW)
     assert build_cluster_unbalanced.warnings == []
+
+
+def status_of(aws):
+    return cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW)
+
+
+def test_status_flags_instances_past_the_lifetime_and_the_grace(aws):
+    build_cluster(nodes=6, old=2)  # 30 hours old
+    flags = {n.instance_id: n.lifetime for n in status_of(aws).nodes}
+    assert sorted(f for f in flags.values() if f) == ["overdue", "overdue"]
+    lenient = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW, grace_seconds=8 * 3600)
+    assert sorted(n.lifetime for n in lenient.nodes if n.lifetime) == ["past lifetime", "past lifetime"]
+    assert [w.kind for w in status_of(aws).warnings] == ["overdue", "overdue"]
+    assert cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW, max_lifetime_seconds=2 * DAILY_CYCLE_SECONDS).warnings == []
+
+
+def test_status_names_each_services_tenant(aws, monkeypatch):
+    build_cluster()
+    for name in ("prod-api", "stage-api", "qa-api"):
+        add_service(name, desired=1, running=1, monkeypatch=monkeypatch)
+    status = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW, tenants=["prod", "stage"])
+    assert {s.name: s.tenant for s in status.services} == {"prod-api": "prod", "stage-api": "stage", "qa-api": None}
+    assert [s.name for s in status.of_tenant("stage").services] == ["stage-api"]
+    document = status.to_json()
+    assert document["services"][0].keys() >= {"name", "tenant", "rolloutState", "taskDefinition", "execEnabled"}
+    assert document["nodes"][0].keys() >= {"instanceId", "availabilityZone", "ageHours", "agentConnected", "lifetime"}
 
 
 def test_cycle_audit_passes_a_healthy_cluster(aws):
@@ -105,7 +137,10 @@ def test_cycle_audit_finds_instances_past_their_lifetime_and_grace(aws):
     assert DAILY_CYCLE_SECONDS + CYCLE_AUDIT_GRACE_SECONDS < 30 * 3600
     audit = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW))
     assert audit.broken
-    assert sum("past the 24 h maximum lifetime" in f for f in audit.findings) == 2
+    overdue = [f for f in audit.findings if f.kind == "overdue"]
+    assert len(overdue) == 2 and all("past the 24 h maximum lifetime" in f.message for f in overdue)
+    assert {f.instance_id for f in overdue} == {n.instance_id for n in status_of(aws).nodes if n.age_hours == 30.0}
+    assert all(f.to_json().keys() == {"kind", "message", "instanceId", "zone"} for f in overdue)
     lenient = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW), grace_seconds=8 * 3600)
     assert not lenient.broken
 
@@ -114,8 +149,9 @@ def test_cycle_audit_of_a_group_that_never_cycles(aws):
     build_cluster(nodes=6)  # every node younger than a day
     findings = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW),
                            max_lifetime_seconds=AWS_LIFETIME_OFF).findings
-    assert findings == ["the group sets no maximum instance lifetime, so instances are never cycled; ages are "
-                        f"checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)"]
+    assert [str(f) for f in findings] == [
+        "the group sets no maximum instance lifetime, so instances are never cycled; ages are "
+        f"checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)"]
 
 
 INVARIANTS = Expected(MIN_INSTANCES, DAILY_CYCLE_SECONDS, MIN_AVAILABILITY_ZONES)
@@ -149,16 +185,20 @@ def test_missing_outputs_fall_back_to_the_invariants_with_a_note_each(outputs):
 
 def test_cycle_audit_finds_too_few_zones_and_imbalance(aws):
     build_cluster(nodes=5, zones="aaaab")
-    findings = cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW)).findings
-    assert any("span 2 availability zone(s), below 3" in f for f in findings)
-    assert any("unbalanced" in f for f in findings)
+    findings = {f.kind: f for f in cycle_audit(cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW)).findings}
+    assert findings["tooFewZones"].message == ("instances in service span 2 availability zone(s), below 3: "
+                                               "4 in us-east-1a, 1 in us-east-1b")
+    assert findings["unbalanced"].message == ("instances in service are unbalanced across availability zones: "
+                                              "4 in us-east-1a, 1 in us-east-1b")
+    assert findings["unbalanced"].zones == {"us-east-1a": 4, "us-east-1b": 1}
+    assert "{" not in findings["tooFewZones"].message  # a sentence, not a Python dict
 
 
 def test_empty_cluster(aws):
     build_cluster(nodes=0)
     status = cluster_status(aws, CLUSTER, GROUP, REGION, now=NOW)
     assert status.nodes == [] and status.services == []
-    assert f"0 instances in service, below the minimum of {MIN_INSTANCES}" in status.warnings
+    assert f"0 instances in service, below the minimum of {MIN_INSTANCES}" in [w.message for w in status.warnings]
     assert cycle_audit(status).broken
 
 
@@ -290,31 +330,82 @@ def test_watcher_on_a_missing_service(aws):
 # ------------------------------------------------------------------ shell targets
 
 
-def test_shell_on_an_instance_uses_ssm(aws):
+def test_shell_choices_are_the_instances_in_service_and_ssm_opens_one(aws):
     placed = build_cluster(nodes=4)
-    command = shell_command(aws, CLUSTER, GROUP, REGION)
-    assert command[:3] == ["aws", "ssm", "start-session"] and command[-1] in placed
+    choices = instances_in_service(aws, GROUP)
+    assert sorted(c["instanceId"] for c in choices) == sorted(placed)
+    assert instance_command(REGION, choices[0]["instanceId"]) == [
+        "aws", "ssm", "start-session", "--region", REGION, "--target", choices[0]["instanceId"]]
 
 
-def test_shell_in_a_service_uses_ecs_exec(aws, monkeypatch):
-    build_cluster(nodes=4)
-    task = add_service("prod-api", desired=1, running=1, monkeypatch=monkeypatch)
+def _running_task(service: str, task: str) -> None:
     ecs = boto3.client("ecs", region_name=REGION)
     instance = ecs.list_container_instances(cluster=CLUSTER)["containerInstanceArns"][0]
     ecs.start_task(cluster=CLUSTER, taskDefinition=task, containerInstances=[instance], startedBy="ecs-svc/1",
-                   group="service:prod-api")
+                   group=f"service:{service}")
     # moto's start_task ignores the service, so tag the task to it the way ECS would list it.
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ecs.models import ecs_backends
     for found in ecs_backends[DEFAULT_ACCOUNT_ID][REGION].tasks[CLUSTER].values():
-        found.service_name = "prod-api"
-    command = shell_command(aws, CLUSTER, GROUP, REGION, service="prod-api")
+        found.service_name = service
+
+
+def test_shell_in_a_service_uses_ecs_exec(aws, monkeypatch):
+    build_cluster(nodes=4)
+    task = add_service("prod-api", desired=1, running=1, monkeypatch=monkeypatch, exec_enabled=True)
+    _running_task("prod-api", task)
+    command = exec_command(aws, CLUSTER, REGION, "prod-api")
     assert command[:3] == ["aws", "ecs", "execute-command"]
     assert command[command.index("--container") + 1] == "prod-api"
 
 
+def test_shell_refuses_ecs_exec_into_a_service_that_does_not_enable_it(aws, monkeypatch):
+    build_cluster(nodes=4)
+    task = add_service("prod-api", desired=1, running=1, monkeypatch=monkeypatch)
+    _running_task("prod-api", task)
+    with pytest.raises(OpsError, match="prod-api does not enable ECS Exec .*enableExec: true"):
+        exec_command(aws, CLUSTER, REGION, "prod-api")
+
+
 def test_shell_in_a_service_without_tasks(aws, monkeypatch):
     build_cluster(nodes=4)
-    add_service("prod-api", desired=1, running=0, monkeypatch=monkeypatch)
+    add_service("prod-api", desired=1, running=0, monkeypatch=monkeypatch, exec_enabled=True)
     with pytest.raises(OpsError, match="no running task"):
-        shell_command(aws, CLUSTER, GROUP, REGION, service="prod-api")
+        exec_command(aws, CLUSTER, REGION, "prod-api")
+
+
+# ------------------------------------------------------------------ versions
+
+
+def test_the_running_version_follows_the_primary_deployment_through_a_rollback(aws, monkeypatch):
+    build_cluster()
+    first = add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch, image="acme/api:1.0.0")
+    assert running_version(aws["ecs"], CLUSTER, "prod-api", "prod-api").image == "acme/api:1.0.0"
+    start_deployment("prod-api", register_revision("prod-api", "acme/api:2.0.0"))
+    assert running_version(aws["ecs"], CLUSTER, "prod-api", "prod-api").image == "acme/api:2.0.0"
+    fail_deployment("prod-api", "circuit breaker")
+    start_deployment("prod-api", first)  # the circuit breaker's rollback: a new deployment of the old revision
+    running = running_version(aws["ecs"], CLUSTER, "prod-api", "prod-api")
+    assert (running.image, running.revision) == ("acme/api:1.0.0", "odyssey-prod-prod-api:1")
+
+
+def test_the_previous_version_skips_revisions_with_the_same_image_and_reads_deregistered_ones(aws, monkeypatch):
+    build_cluster()
+    ecs = boto3.client("ecs", region_name=REGION)
+    first = add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch, image="acme/api:1.0.0")
+    settings_only = register_revision("prod-api", "acme/api:1.0.0")   # an env change: same image
+    second = register_revision("prod-api", "acme/api:2.0.0")
+    for arn in (first, settings_only):
+        ecs.deregister_task_definition(taskDefinition=arn)              # as Pulumi does when it replaces one
+    start_deployment("prod-api", second)
+    register_revision("prod-api", "acme/api:3.0.0-bad")                 # a later revision that never ran
+    running, previous = previous_version(aws["ecs"], CLUSTER, "prod-api", "prod-api")
+    assert (running.image, previous.image) == ("acme/api:2.0.0", "acme/api:1.0.0")
+    assert previous.revision == "odyssey-prod-prod-api:2"               # the latest earlier one with that image
+
+
+def test_no_previous_version_is_a_clear_error(aws, monkeypatch):
+    build_cluster()
+    add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+    with pytest.raises(OpsError, match="no earlier revision of odyssey-prod-prod-api has another image"):
+        previous_version(aws["ecs"], CLUSTER, "prod-api", "prod-api")

@@ -6,10 +6,13 @@ bot)::
     from odyssey.ops.live.automation import Odyssey
 
     odyssey = Odyssey(on_event=lambda event: print(event))
-    result = odyssey.deploy("stage", "api", "123456789012.dkr.ecr.us-east-1.amazonaws.com/odyssey/api:2026.11.5")
+    result = odyssey.up("prod", confirm=lambda preview: not preview.changes or ask(preview))
     if result.mandatory_violations:
         ...
     print(result.summary, result.outputs["serviceNames"])
+
+A deploy that must survive the next CI ``up`` goes through
+``odyssey.ops.live.release.release``: the stack file in git is what runs.
 
 It drives the real Pulumi CLI on a project directory (a local-program
 workspace: ``Pulumi.yaml``, ``__main__.py``, ``components/``, ``policies/`` and
@@ -35,7 +38,13 @@ ROOT = Path(__file__).resolve().parents[3]
 PROJECT_FILE = "Pulumi.yaml"
 INSTALL_HINT = ("install the Pulumi CLI (curl -fsSL https://get.pulumi.com | sh, or see "
                 "https://www.pulumi.com/docs/install/) and make sure `pulumi` is on PATH")
+# Stacks whose `up`, `deploy` and `rollback` show the change summary and ask before changing anything
+# (unless --yes), and whose destroy needs confirm=True.
 PROTECTED_STACKS = frozenset({"prod"})
+
+
+# Shown a preview's result, says whether to go on.
+Confirm = Callable[["OperationResult"], bool]
 
 
 class AutomationError(Exception):
@@ -44,6 +53,10 @@ class AutomationError(Exception):
 
 class CliMissingError(AutomationError):
     pass
+
+
+class NotConfirmedError(AutomationError):
+    """The change summary was shown and not confirmed; nothing changed."""
 
 
 class PolicyViolationError(AutomationError):
@@ -64,6 +77,8 @@ class OperationResult:
     summary: dict[str, int] = field(default_factory=dict)
     violations: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Each resource the operation creates, updates, replaces or deletes: {"op", "type", "name"}.
+    changes: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def mandatory_violations(self) -> list[dict[str, Any]]:
@@ -82,6 +97,18 @@ def violation_of(event: Any) -> dict[str, Any] | None:
         "urn": policy.resource_urn or "",
         "message": policy.message,
     }
+
+
+def change_of(event: Any) -> dict[str, str] | None:
+    """The resource change an engine event announces (anything but "same"), or None."""
+    pre = getattr(event, "resource_pre_event", None)
+    if pre is None:
+        return None
+    metadata = pre.metadata
+    op = getattr(metadata.op, "value", metadata.op)
+    if op in ("same", "read"):
+        return None
+    return {"op": op, "type": metadata.type, "name": metadata.urn.rsplit("::", 1)[-1]}
 
 
 def _select_stack(stack: str, project_dir: Path) -> Any:
@@ -156,6 +183,9 @@ class Odyssey:
             violation = violation_of(event)
             if violation is not None:
                 result.violations.append(violation)
+            change = change_of(event)
+            if change is not None:
+                result.changes.append(change)
             if self.on_event is not None:
                 self.on_event(event)
 
@@ -175,7 +205,14 @@ class Odyssey:
         result.summary = _counts(outcome.change_summary)
         return result
 
-    def up(self, stack: str) -> OperationResult:
+    def up(self, stack: str, confirm: Confirm | None = None) -> OperationResult:
+        """``pulumi up`` with the policy pack. With ``confirm``, a preview first: ``confirm(preview)`` must say yes."""
+        if confirm is not None:
+            preview = self.preview(stack)
+            if preview.mandatory_violations:
+                raise PolicyViolationError(preview)
+            if not confirm(preview):
+                raise NotConfirmedError(f"{stack}: not confirmed; nothing changed")
         outcome, result = self._run(stack, "up", **self._policy_args(stack))
         result.summary = _counts(outcome.summary.resource_changes)
         result.outputs = {name: output.value for name, output in (outcome.outputs or {}).items()}
@@ -189,27 +226,40 @@ class Odyssey:
     def outputs(self, stack: str) -> dict[str, Any]:
         return {name: output.value for name, output in self._select_stack(stack, self.project_dir).outputs().items()}
 
-    def deploy(self, stack: str, service: str, image: str) -> OperationResult:
-        """Set ``service``'s image in the stack's config, then ``up`` with the policy pack."""
-        problem = pinned_image_problem(image)
-        if problem:
-            raise AutomationError(f"image: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>")
-        from pulumi.automation import ConfigValue
-
+    def image(self, stack: str, service: str) -> str:
+        """The image the stack file gives ``service`` (an unknown service is an AutomationError)."""
         workspace = self._select_stack(stack, self.project_dir)
         services = workspace.get_all_config().get("odyssey:services")
         known = _service_names(services.value if services is not None else "{}")
         if service not in known:
             raise AutomationError(f"stack {stack} has no service {service!r} (its services: "
                                   f"{', '.join(sorted(known)) or 'none'})")
-        key = f"odyssey:services.{service}.image"
-        previous = workspace.get_config(key, path=True)
-        workspace.set_config(key, ConfigValue(value=image), path=True)
+        return workspace.get_config(image_key(service), path=True).value
+
+    def set_image(self, stack: str, service: str, image: str) -> None:
+        """Write ``image`` as ``service``'s version in the stack file (``pulumi config set --path``)."""
+        from pulumi.automation import ConfigValue
+
+        self._select_stack(stack, self.project_dir).set_config(image_key(service), ConfigValue(value=image), path=True)
+
+    def deploy(self, stack: str, service: str, image: str, confirm: Confirm | None = None) -> OperationResult:
+        """Set ``service``'s image in the stack file, then ``up`` with the policy pack.
+
+        When the update does not happen (it fails, a policy stops it, ``confirm``
+        says no) the stack file goes back to the image it had. Recording the new
+        version in git, watching the rollout and agreeing with a rollback are
+        ``odyssey.ops.live.release``'s (the stack file in git is what runs).
+        """
+        problem = pinned_image_problem(image)
+        if problem:
+            raise AutomationError(f"image: {problem}; deploy a version such as repo:1.4.2 or repo@sha256:<digest>")
+        previous = self.image(stack, service)
+        self.set_image(stack, service, image)
         try:
-            return self.up(stack)
+            return self.up(stack, confirm)
         except AutomationError:
             # Nothing was deployed: the stack config goes back to the version that runs.
-            workspace.set_config(key, previous, path=True)
+            self.set_image(stack, service, previous)
             raise
 
     def destroy(self, stack: str, confirm: bool = False) -> OperationResult:
@@ -220,6 +270,11 @@ class Odyssey:
         outcome, result = self._run(stack, "destroy")
         result.summary = _counts(outcome.summary.resource_changes)
         return result
+
+
+def image_key(service: str) -> str:
+    """The config path of a service's image: the one place a version is written."""
+    return f"odyssey:services.{service}.image"
 
 
 def _counts(changes: Any) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +28,7 @@ from odyssey.domain.invariants import (
     MIN_INSTANCES,
     ZONE_BALANCE_TOLERANCE,
 )
+from odyssey.domain.naming import tenant_of
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 8}, connect_timeout=5, read_timeout=30)
 HOUR_SECONDS = 3_600
@@ -75,6 +76,47 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
+def camel(name: str) -> str:
+    """A Python field name as a JSON key: ``instance_id`` becomes ``instanceId``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_keys(value: Any) -> Any:
+    """A dataclass dump with camelCase keys throughout, the shape every ``--json`` prints."""
+    if isinstance(value, dict):
+        return {camel(key): camel_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with the cluster, as a sentence and as data: what kind, which instance, which zones.
+
+    ``kind`` is one of ``overdue``, ``neverCycled``, ``belowMinimum``, ``tooFewZones``,
+    ``unbalanced`` and ``agentDisconnected``.
+    """
+
+    kind: str
+    message: str
+    instance_id: str | None = None
+    zone: str | None = None
+    zones: dict[str, int] | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_json(self) -> dict[str, Any]:
+        return {camel(key): value for key, value in asdict(self).items() if value is not None}
+
+
+# Where an instance stands against the stack's maximum lifetime.
+PAST_LIFETIME = "past lifetime"  # older than the lifetime: the group replaces it soon
+OVERDUE = "overdue"  # older than the lifetime and the grace: cycling is not replacing it
+
+
 @dataclass
 class Node:
     instance_id: str
@@ -85,16 +127,20 @@ class Node:
     agent_connected: bool | None
     cpu_reserved_percent: float | None
     memory_reserved_percent: float | None
+    lifetime: str | None = None  # PAST_LIFETIME, OVERDUE or None
 
 
 @dataclass
 class ServiceState:
     name: str
+    tenant: str | None
     desired: int
     running: int
     pending: int
     rollout_state: str | None
     rollout_reason: str | None
+    task_definition: str | None
+    exec_enabled: bool
     events: list[str]
 
 
@@ -104,7 +150,7 @@ class ClusterStatus:
     region: str
     nodes: list[Node]
     services: list[ServiceState]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def in_service(self) -> list[Node]:
@@ -113,8 +159,16 @@ class ClusterStatus:
     def nodes_per_zone(self) -> dict[str, int]:
         return dict(sorted(Counter(n.availability_zone for n in self.in_service).items()))
 
+    def of_tenant(self, stack: str) -> ClusterStatus:
+        """The same cluster with only ``stack``'s services: the instances are every tenant's."""
+        return ClusterStatus(self.cluster, self.region, self.nodes, [s for s in self.services if s.tenant == stack],
+                             self.warnings)
+
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "nodesPerZone": self.nodes_per_zone()}
+        return {"cluster": self.cluster, "region": self.region,
+                "nodes": camel_keys([asdict(n) for n in self.nodes]), "nodesPerZone": self.nodes_per_zone(),
+                "services": camel_keys([asdict(s) for s in self.services]),
+                "warnings": [w.to_json() for w in self.warnings]}
 
 
 def _reserved(resources: dict[str, list[dict]], name: str) -> float | None:
@@ -125,9 +179,24 @@ def _reserved(resources: dict[str, list[dict]], name: str) -> float | None:
     return round(100 * (registered - remaining) / registered, 1)
 
 
+def lifetime_of(age_hours: float, max_lifetime_seconds: int, grace_seconds: int) -> str | None:
+    """PAST_LIFETIME, OVERDUE or None: an instance's age against the lifetime (AWS_LIFETIME_OFF: the daily cycle)."""
+    limit = max_lifetime_seconds if max_lifetime_seconds != AWS_LIFETIME_OFF else DAILY_CYCLE_SECONDS
+    age = age_hours * HOUR_SECONDS
+    if age > limit + grace_seconds:
+        return OVERDUE
+    return PAST_LIFETIME if age > limit else None
+
+
 def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, minimum: int = MIN_INSTANCES,
-                   now: datetime | None = None) -> ClusterStatus:
-    """The ops view 003 had: nodes per AZ with their age and reservations, services with their rollouts."""
+                   now: datetime | None = None, max_lifetime_seconds: int = DAILY_CYCLE_SECONDS,
+                   grace_seconds: int = CYCLE_AUDIT_GRACE_SECONDS, tenants: Iterable[str] = ()) -> ClusterStatus:
+    """The ops view 003 had: nodes per AZ with their age and reservations, services with their rollouts.
+
+    Each instance's age is held to ``max_lifetime_seconds`` (and the grace);
+    each service is given the tenant, among ``tenants``, whose prefix it carries.
+    """
+    tenants = list(tenants)
     now = now or datetime.now(timezone.utc)
     try:
         found = aws["ecs"].describe_clusters(clusters=[cluster])
@@ -162,53 +231,80 @@ def cluster_status(aws: dict[str, Any], cluster: str, group: str, region: str, m
     for instance_id, member in sorted(members.items()):
         started = launched.get(instance_id)
         agent = agents.get(instance_id)
+        age_hours = round((now - started).total_seconds() / HOUR_SECONDS, 1) if started else 0.0
         nodes.append(Node(
             instance_id=instance_id,
             availability_zone=zones.get(instance_id) or member["AvailabilityZone"],
             lifecycle_state=member["LifecycleState"],
             launched_at=started.isoformat() if started else "",
-            age_hours=round((now - started).total_seconds() / HOUR_SECONDS, 1) if started else 0.0,
+            age_hours=age_hours,
             agent_connected=agent["agentConnected"] if agent else None,
             cpu_reserved_percent=_reserved(agent, "CPU") if agent else None,
             memory_reserved_percent=_reserved(agent, "MEMORY") if agent else None,
+            lifetime=lifetime_of(age_hours, max_lifetime_seconds, grace_seconds),
         ))
     services = []
     for service in sorted(described, key=lambda s: s["serviceName"]):
         primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
         services.append(ServiceState(
-            name=service["serviceName"], desired=service["desiredCount"], running=service["runningCount"],
+            name=service["serviceName"], tenant=tenant_of(service["serviceName"], tenants),
+            desired=service["desiredCount"], running=service["runningCount"],
             pending=service["pendingCount"], rollout_state=primary.get("rolloutState"),
             rollout_reason=primary.get("rolloutStateReason"),
+            task_definition=primary.get("taskDefinition") or service.get("taskDefinition"),
+            exec_enabled=bool(service.get("enableExecuteCommand")),
             events=[e["message"] for e in service.get("events", [])[:RECENT_EVENTS]],
         ))
     status = ClusterStatus(cluster=cluster, region=region, nodes=nodes, services=services)
-    status.warnings = _warnings(status, minimum)
+    status.warnings = _warnings(status, minimum, max_lifetime_seconds, grace_seconds)
     return status
 
 
-def _below_minimum(status: ClusterStatus, minimum: int) -> list[str]:
+def _below_minimum(status: ClusterStatus, minimum: int) -> list[Finding]:
     in_service = len(status.in_service)
-    return [f"{in_service} instances in service, below the minimum of {minimum}"] if in_service < minimum else []
+    if in_service >= minimum:
+        return []
+    return [Finding("belowMinimum", f"{in_service} instances in service, below the minimum of {minimum}",
+                    zones=status.nodes_per_zone())]
 
 
-def _unbalanced(status: ClusterStatus) -> list[str]:
+def _spread(zones: Mapping[str, int]) -> str:
+    return ", ".join(f"{count} in {zone}" for zone, count in zones.items()) or "none"
+
+
+def _unbalanced(status: ClusterStatus) -> list[Finding]:
     zones = status.nodes_per_zone()
     if zones and max(zones.values()) - min(zones.values()) > ZONE_BALANCE_TOLERANCE:
-        return [f"instances are unbalanced across availability zones: {zones}"]
+        return [Finding("unbalanced", f"instances in service are unbalanced across availability zones: "
+                                      f"{_spread(zones)}", zones=zones)]
     return []
 
 
-def _warnings(status: ClusterStatus, minimum: int) -> list[str]:
+def _overdue(status: ClusterStatus, max_lifetime_seconds: int, grace_seconds: int) -> list[Finding]:
+    shown = max_lifetime_seconds if max_lifetime_seconds != AWS_LIFETIME_OFF else DAILY_CYCLE_SECONDS
+    return [Finding("overdue", f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past "
+                               f"the {shown / HOUR_SECONDS:.0f} h maximum lifetime and "
+                               f"{grace_seconds / HOUR_SECONDS:.1f} h of grace: cycling is not replacing it "
+                               "(scale-in protection? a failing instance refresh?)",
+                    instance_id=node.instance_id, zone=node.availability_zone)
+            for node in status.in_service
+            if lifetime_of(node.age_hours, max_lifetime_seconds, grace_seconds) == OVERDUE]
+
+
+def _warnings(status: ClusterStatus, minimum: int, max_lifetime_seconds: int, grace_seconds: int) -> list[Finding]:
     warnings = _below_minimum(status, minimum) + _unbalanced(status)
+    warnings += _overdue(status, max_lifetime_seconds, grace_seconds)
     for node in status.in_service:
         if node.agent_connected is False:
-            warnings.append(f"{node.instance_id}: the ECS agent is disconnected")
+            warnings.append(Finding("agentDisconnected", f"the ECS agent on {node.instance_id} in "
+                                    f"{node.availability_zone} is disconnected: ECS places no task on it",
+                                    instance_id=node.instance_id, zone=node.availability_zone))
     return warnings
 
 
 @dataclass
 class Audit:
-    findings: list[str]
+    findings: list[Finding]
 
     @property
     def broken(self) -> bool:
@@ -261,19 +357,14 @@ def cycle_audit(status: ClusterStatus, max_lifetime_seconds: int = DAILY_CYCLE_S
     """Is the daily cycle working now? Overdue instances, too few in service, too few or unbalanced zones."""
     findings = []
     if max_lifetime_seconds == AWS_LIFETIME_OFF:
-        findings.append("the group sets no maximum instance lifetime, so instances are never cycled; ages are "
-                        f"checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)")
-        max_lifetime_seconds = DAILY_CYCLE_SECONDS
-    overdue = [n for n in status.in_service if n.age_hours * HOUR_SECONDS > max_lifetime_seconds + grace_seconds]
-    for node in overdue:
-        findings.append(f"{node.instance_id} in {node.availability_zone} is {node.age_hours:.1f} h old, past the "
-                        f"{max_lifetime_seconds / HOUR_SECONDS:.0f} h maximum lifetime and "
-                        f"{grace_seconds / HOUR_SECONDS:.1f} h of grace: cycling is not replacing it (scale-in "
-                        "protection? a failing instance refresh?)")
+        findings.append(Finding("neverCycled", "the group sets no maximum instance lifetime, so instances are never "
+                                f"cycled; ages are checked against the daily cycle ({DAILY_CYCLE_SECONDS} s)"))
+    findings += _overdue(status, max_lifetime_seconds, grace_seconds)
     findings += _below_minimum(status, minimum)
     zones = status.nodes_per_zone()
     if len(zones) < minimum_zones:
-        findings.append(f"instances in service span {len(zones)} availability zone(s), below {minimum_zones}: {zones}")
+        findings.append(Finding("tooFewZones", f"instances in service span {len(zones)} availability zone(s), "
+                                f"below {minimum_zones}: {_spread(zones)}", zones=zones))
     findings += _unbalanced(status)
     return Audit(findings=findings)
 
@@ -366,22 +457,100 @@ def watch_rollout(ecs: Any, cluster: str, service: str, previous: dict[str, Any]
         sleep(poll_seconds)
 
 
+# ------------------------------------------------------------------ versions: what runs, what ran before
+
+
+@dataclass(frozen=True)
+class Version:
+    """A service's version as ECS knows it: the task definition revision and the image of the service's container."""
+
+    task_definition: str
+    image: str
+
+    @property
+    def revision(self) -> str:
+        """``family:revision``, the short form of the task definition's ARN."""
+        return self.task_definition.rsplit("/", 1)[-1]
+
+
+def _image(task_definition: dict[str, Any], container: str) -> str:
+    containers = task_definition["containerDefinitions"]
+    # The service's container carries its name (components/app/service.py); a lone container is it too.
+    found = next((c for c in containers if c["name"] == container), containers[0] if len(containers) == 1 else None)
+    if found is None:
+        raise OpsError(f"task definition {task_definition['taskDefinitionArn']} has no container named {container}")
+    return found["image"]
+
+
+def running_version(ecs: Any, cluster: str, service: str, container: str) -> Version:
+    """What the service's PRIMARY deployment runs: after a circuit-breaker rollback, the previous revision."""
+    try:
+        described = ecs.describe_services(cluster=cluster, services=[service])["services"]
+        if not described:
+            raise OpsError(f"service {service} not found in cluster {cluster}")
+        primary = next((d for d in described[0].get("deployments", []) if d.get("status") == "PRIMARY"), None)
+        arn = primary["taskDefinition"] if primary else described[0]["taskDefinition"]
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, f"reading {service}'s version") from None
+    return Version(definition["taskDefinitionArn"], _image(definition, container))
+
+
+def previous_version(ecs: Any, cluster: str, service: str, container: str) -> tuple[Version, Version]:
+    """The version running now and the one before it: the latest earlier revision of the family with another image.
+
+    ECS keeps every revision, ACTIVE or deregistered (INACTIVE: Pulumi deregisters
+    the revision it replaces), each with its image: that is the deploy history.
+    Revisions that only changed settings keep the image and are passed over.
+    """
+    running = running_version(ecs, cluster, service, container)
+    family, _, number = running.revision.rpartition(":")
+    try:
+        arns = [arn for status in ("ACTIVE", "INACTIVE")
+                for page in ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status)
+                for arn in page["taskDefinitionArns"]]
+        earlier = sorted((int(arn.rsplit(":", 1)[1]), arn) for arn in arns
+                         if arn.rsplit("/", 1)[-1].rpartition(":")[0] == family and int(arn.rsplit(":", 1)[1]) < int(number))
+        for _, arn in reversed(earlier):
+            definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            image = _image(definition, container)
+            if image != running.image:
+                return running, Version(arn, image)
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, f"reading {family}'s revisions") from None
+    raise OpsError(f"{service} runs {running.image} ({running.revision}) and no earlier revision of {family} has "
+                   "another image: there is no previous version to return to")
+
+
 # ------------------------------------------------------------------ shell access
 
 
-def shell_command(aws: dict[str, Any], cluster: str, group: str, region: str, service: str | None = None,
-                  container: str | None = None) -> list[str]:
-    """The session command that replaces 004's ssh.sh and attach.sh: SSM for an instance, ECS Exec for a container."""
+def instances_in_service(aws: dict[str, Any], group: str) -> list[dict[str, str]]:
+    """The group's instances in service, each with its id and zone: the shell's choices."""
     try:
-        if service is None:
-            for page in aws["autoscaling"].get_paginator("describe_auto_scaling_groups").paginate(
-                    AutoScalingGroupNames=[group]):
-                for found in page["AutoScalingGroups"]:
-                    for instance in found["Instances"]:
-                        if instance["LifecycleState"] == "InService":
-                            return ["aws", "ssm", "start-session", "--region", region, "--target",
-                                    instance["InstanceId"]]
-            raise OpsError(f"no instance in service in {group}")
+        found = [i for page in aws["autoscaling"].get_paginator("describe_auto_scaling_groups").paginate(
+            AutoScalingGroupNames=[group]) for g in page["AutoScalingGroups"] for i in g["Instances"]]
+    except (ClientError, BotoCoreError) as error:
+        raise explain(error, "finding a shell target") from None
+    return sorted(({"instanceId": i["InstanceId"], "zone": i["AvailabilityZone"]} for i in found
+                   if i["LifecycleState"] == "InService"), key=lambda i: (i["zone"], i["instanceId"]))
+
+
+def instance_command(region: str, instance_id: str) -> list[str]:
+    """SSM Session Manager on one instance: replaces 004's ssh.sh and its jump server."""
+    return ["aws", "ssm", "start-session", "--region", region, "--target", instance_id]
+
+
+def exec_command(aws: dict[str, Any], cluster: str, region: str, service: str, container: str | None = None) -> list[str]:
+    """ECS Exec into a running task of ``service``: replaces 004's attach.sh. Refused when the service does not
+    enable it (ECS would refuse the session after the plugin started, with a less helpful message)."""
+    try:
+        described = aws["ecs"].describe_services(cluster=cluster, services=[service])["services"]
+        if not described:
+            raise OpsError(f"service {service} not found in cluster {cluster}")
+        if not described[0].get("enableExecuteCommand"):
+            raise OpsError(f"service {service} does not enable ECS Exec (enableExecuteCommand is off); set "
+                           "enableExec: true on the service in odyssey:services and run `up`, then retry")
         tasks = [t for page in aws["ecs"].get_paginator("list_tasks").paginate(
             cluster=cluster, serviceName=service, desiredStatus="RUNNING") for t in page["taskArns"]]
         if not tasks:
@@ -391,7 +560,7 @@ def shell_command(aws: dict[str, Any], cluster: str, group: str, region: str, se
         raise explain(error, "finding a shell target") from None
     if not found:
         raise OpsError(f"the task of {service} stopped before it could be attached to; try again")
-    described = found[0]
-    name = container or described["containers"][0]["name"]
+    described_task = found[0]
+    name = container or described_task["containers"][0]["name"]
     return ["aws", "ecs", "execute-command", "--region", region, "--cluster", cluster, "--task",
-            described["taskArn"], "--container", name, "--interactive", "--command", "/bin/sh"]
+            described_task["taskArn"], "--container", name, "--interactive", "--command", "/bin/sh"]

@@ -1,0 +1,161 @@
+"""The operator tables at 80 columns, through typer's runner: ids, ARNs and states whole; flags coloured.
+
+The cluster is moto (tests/ops/aws_fixtures.py) with the facts an operator
+must see: instances past the lifetime, a disconnected agent, one in Standby,
+two tenants' services with long names and a failed rollout.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ecs.models import ecs_backends
+from rich.console import Console
+from typer.testing import CliRunner
+
+import odyssey.ops.cli
+from odyssey.ops.cli import app
+from tests.ops.aws_fixtures import CLUSTER, GROUP, REGION, add_service, build_cluster, set_rollout
+
+WIDTH = 80
+runner = CliRunner()
+LONG = "stage-customer-notifications-worker"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def outputs(tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({
+        "region": REGION, "clusterName": CLUSTER, "autoScalingGroupName": GROUP, "minSize": 4,
+        "maxInstanceLifetimeSeconds": 86_400, "availabilityZones": [f"{REGION}{z}" for z in "abc"],
+        "tenancies": {"prod": {"slot": 1}, "stage": {"slot": 2}}}))
+    return str(path)
+
+
+def troubled_cluster(monkeypatch) -> dict[str, str]:
+    placed = build_cluster(nodes=6, old=2)
+    ids = sorted(placed)
+    boto3.client("autoscaling", region_name=REGION).enter_standby(
+        AutoScalingGroupName=GROUP, InstanceIds=[ids[5]], ShouldDecrementDesiredCapacity=True)
+    for instance in ecs_backends[DEFAULT_ACCOUNT_ID][REGION].container_instances[CLUSTER].values():
+        if instance.ec2_instance_id == ids[3]:
+            instance.agent_connected = False
+    add_service("prod-api", desired=2, running=2, monkeypatch=monkeypatch)
+    add_service(LONG, desired=3, running=1, monkeypatch=monkeypatch)
+    set_rollout(LONG, "FAILED", "ECS deployment circuit breaker: tasks failed to start.",
+                events=[f"(service {LONG}) deployment failed: tasks failed to start."])
+    return placed
+
+
+def run(monkeypatch, *args: str, colour: bool = False):
+    console = Console(width=WIDTH, force_terminal=colour, color_system="standard" if colour else None)
+    monkeypatch.setattr(odyssey.ops.cli, "console", console)
+    return runner.invoke(app, list(args), env={"COLUMNS": str(WIDTH)}, color=colour)
+
+
+def test_status_fits_80_columns_and_never_cuts_an_id_or_a_state(monkeypatch, outputs):
+    with mock_aws():
+        placed = troubled_cluster(monkeypatch)
+        result = run(monkeypatch, "status", "prod", "--outputs", outputs)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= WIDTH, "\n".join(line for line in lines if len(line) > WIDTH)
+    for instance in placed:
+        rows = [line for line in lines if instance in line]  # whole, on one line: its row, warnings naming it
+        assert rows and all(len(row) <= WIDTH for row in rows)
+    for state in ("InService", "Standby", "overdue", "agent disconnected", "FAILED", "COMPLETED"):
+        assert re.search(rf"(^|\s){state}(\s|$)", result.output, re.M), state
+    assert LONG.replace("-", "") in "".join(result.output.split()).replace("-", "")  # folded, not cut
+    assert "…" not in result.output
+    # Each service's tenant; a failed rollout's events; warnings as sentences.
+    assert re.search(r"prod-api\s+prod\s", result.output)
+    assert f"{LONG}: (service {LONG}) deployment failed" in " ".join(result.output.split())
+    assert "{" not in result.output and "'" not in result.output.replace("'s ", "")
+
+
+def test_status_colours_what_is_broken(monkeypatch, outputs):
+    with mock_aws():
+        troubled_cluster(monkeypatch)
+        result = run(monkeypatch, "status", "prod", "--outputs", outputs, colour=True)
+    red = "\x1b[31m"
+    for word in ("overdue", "agent disconnected", "FAILED"):
+        assert f"{red}{word}" in result.output, word
+    assert max(len(ANSI.sub("", line)) for line in result.output.splitlines()[:20]) <= WIDTH
+
+
+def test_status_filters_to_one_stack(monkeypatch, outputs):
+    with mock_aws():
+        troubled_cluster(monkeypatch)
+        result = run(monkeypatch, "status", "prod", "--outputs", outputs, "--stack", "stage")
+        document = json.loads(run(monkeypatch, "status", "prod", "--outputs", outputs, "--stack", "stage",
+                                  "--json").output)
+    assert LONG[:20] in result.output and "prod-api" not in result.output
+    assert [s["name"] for s in document["services"]] == [LONG] and document["tenant"] == "stage"
+
+
+def test_cycle_audit_json_names_instances_and_zones(monkeypatch, outputs):
+    with mock_aws():
+        placed = troubled_cluster(monkeypatch)
+        result = run(monkeypatch, "cycle-audit", "prod", "--outputs", outputs, "--json")
+    document = json.loads(result.output)
+    assert document["stack"] == "prod" and document["broken"] is True and "generatedAt" in document
+    overdue = [f for f in document["findings"] if f["kind"] == "overdue"]
+    assert len(overdue) == 2
+    assert all(placed[f["instanceId"]] == f["zone"] for f in overdue)
+
+
+def _benchmark():
+    import importlib.util
+
+    from tests.plans import ROOT
+
+    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch):
+    """Rendered with figures as wide as a slow machine gives, without running the benchmark."""
+    bench = _benchmark()
+    monkeypatch.setattr(bench, "console", Console(width=WIDTH, record=True, file=io.StringIO()))
+    plan = [["100", "12345", "123.45", "1234", "12.34", "1.23", "10.03x"]]
+    peer = [["100", "123.45", "12.34", "12345", "10.00x"]]
+    shape = [["500", "300", "3", "12345", "3", "0"]]
+    times = [["500", "1234.5", "12345", "123.4", "10.0x", "123.4"]]
+    bench.console.print(bench.table("Plan and gate against bare registrations", bench.PLAN_COLUMNS, plan))
+    bench.console.print(bench.table("Against the CDK peer", bench.PEER_COLUMNS, peer))
+    bench.print_cluster_tables(shape, times, ["500 services: exit 0"])
+    text = bench.console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= WIDTH, text
+    for row in (*plan, *peer, *shape, *times):
+        for figure in row:
+            assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
+
+
+def test_the_benchmark_shows_its_progress(monkeypatch):
+    bench = _benchmark()
+    monkeypatch.setattr(bench, "console", Console(width=WIDTH, force_terminal=True, record=True,
+                                                  file=io.StringIO()))
+    with bench.progress_bar() as progress:
+        steps = bench.Steps(progress, 4)
+        steps.doing("10 services: plan and gate")
+        steps.done()
+        (task,) = progress.tasks
+        assert (task.description, task.completed, task.total) == ("10 services: plan and gate", 1, 4)
+        progress.refresh()
+    assert "10 services: plan and gate" in bench.console.export_text()
