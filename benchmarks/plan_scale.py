@@ -419,26 +419,45 @@ def print_sizes(rows: list[Row]) -> None:
                   "planning process's peak, and the largest policy pack process's.", highlight=False)
 
 
-def cluster_table(runner: Runner) -> None:
-    table = Table(title="`odyssey plan --cluster`: owner and tenants planned, gated, checked")
-    for column in ("services", "public", "resources", "ALBs", "exit", "wall s", "MiB", "vs bare", "ms/res"):
-        table.add_column(column, justify="right", no_wrap=True)
-    notes = []
+@dataclass
+class ClusterRow:
+    services: int
+    resources: int
+    load_balancers: int
+    exit_code: int
+    wall_s: float
+    peak_mib: float
+    bare_s: float
+    problems: int = 0
+    mandatory: int = 0
+
+
+def measure_clusters(runner: Runner) -> list[ClusterRow]:
+    rows = []
     for size in CLUSTER_SIZES:
         with tempfile.TemporaryDirectory() as scratch:
             project = cluster_project(size, Path(scratch))
             wall, figures = runner.child(f"cluster of {size} services", "cluster", str(project), CLUSTER_STACKS[0])
         count = int(figures["resources"])
         bare_wall, _ = runner.child(f"cluster of {size} services: bare", "bare", str(count))
-        table.add_row(str(size), str(size * 3 // 5), f"{count:,}", str(int(figures["load_balancers"])),
-                      str(int(figures["exit_code"])), f"{wall:.1f}", f"{figures['peak_mib']:.0f}",
-                      f"{wall / bare_wall:.1f}x", f"{wall / count * 1000:.1f}")
-        if figures["exit_code"] or figures["problems"] or figures["mandatory"]:
-            notes.append(f"{size} services: exit {int(figures['exit_code'])}, {int(figures['problems'])} "
-                         f"cross-stack problems, {int(figures['mandatory'])} mandatory violations")
+        rows.append(ClusterRow(size, count, int(figures["load_balancers"]), int(figures["exit_code"]), wall,
+                               figures["peak_mib"], bare_wall, int(figures["problems"]), int(figures["mandatory"])))
+    return rows
+
+
+def print_clusters(rows: list[ClusterRow]) -> None:
+    table = Table(title="`odyssey plan --cluster`: owner and tenants planned, gated, checked")
+    for column in ("services", "resources", "ALBs", "exit", "wall s", "MiB", "vs bare", "ms/res"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(str(row.services), f"{row.resources:,}", str(row.load_balancers),
+                      str(row.exit_code), f"{row.wall_s:.1f}", f"{row.peak_mib:.0f}",
+                      f"{row.wall_s / row.bare_s:.1f}x", f"{row.wall_s / row.resources * 1000:.1f}")
     console.print(table)
-    for note in notes:
-        console.print(f"note: {note}", highlight=False)
+    for row in rows:
+        if row.exit_code or row.problems or row.mandatory:
+            console.print(f"note: {row.services} services: exit {row.exit_code}, {row.problems} cross-stack "
+                          f"problems, {row.mandatory} mandatory violations", highlight=False)
     console.print(
         f"Each cluster is {len(CLUSTER_STACKS)} stacks ({', '.join(CLUSTER_STACKS)}; the first owns the cluster), "
         "3 in 5 services public (one target group and rule each, budget = its public services), the rest internal "
@@ -461,21 +480,20 @@ def main() -> None:
     if args.repeats < 1 or min(sizes) < 1:
         parser.error("--repeats and every size must be at least 1, for example --sizes 1,100 --repeats 3")
     console.print(f"[bold]Odyssey plan-scale benchmark[/]: medians of {args.repeats} fresh processes, end to end")
+    peer_problem = None if args.cluster_only else peer_ready()
+    if peer_problem:
+        console.print(f"[yellow]CDK peer skipped:[/] {peer_problem}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         runner = Runner(args.repeats, progress)
-        if not args.cluster_only:
-            peer_problem = peer_ready()
-            if peer_problem:
-                console.print(f"[yellow]CDK peer skipped:[/] {peer_problem}")
-            rows = measure_sizes(runner, sizes, peer_problem)
-            progress.stop()
-            print_sizes(rows)
-            progress.start()
-        if args.no_cluster:
-            console.print("cluster rows skipped (--no-cluster)")
-            return
-        cluster_table(runner)
+        rows = [] if args.cluster_only else measure_sizes(runner, sizes, peer_problem)
+        clusters = [] if args.no_cluster else measure_clusters(runner)
+    if rows:
+        print_sizes(rows)
+    if clusters:
+        print_clusters(clusters)
+    else:
+        console.print("cluster rows skipped (--no-cluster)")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,11 @@ and that stack with rules of every kind (host-only, wildcard hosts, several host
 
 from __future__ import annotations
 
-import importlib.util
-from functools import cache
 from pathlib import Path
 
 import yaml
 
-from tests.plans import ROOT
+from tests.bench import benchmark
 
 GENERATED = "gen"
 GENERATED_SERVICES = 50
@@ -24,17 +22,9 @@ MIXED_ROUTES = {
 }
 
 
-@cache
-def _bench():
-    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
-
-
 def generated_project(into: Path, mixed: bool = False) -> Path:
     """A project directory with stack ``gen`` of 50 services (``mixed``: with MIXED_ROUTES)."""
-    project = _bench().project_with(GENERATED, GENERATED_SERVICES, into)
+    project = benchmark().project_with(GENERATED, GENERATED_SERVICES, into)
     if mixed:
         path = project / f"Pulumi.{GENERATED}.yaml"
         document = yaml.safe_load(path.read_text())

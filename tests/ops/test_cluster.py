@@ -24,6 +24,7 @@ from odyssey.ops.offline.cluster import (
     priority_problems,
     rules_meet,
 )
+from tests.bench import benchmark
 from tests.plans import ROOT
 
 runner = CliRunner()
@@ -238,15 +239,10 @@ def test_a_tenant_whose_config_is_refused_fails_the_cluster_with_its_name(tmp_pa
 
 
 def test_the_benchmark_generates_a_500_service_cluster_that_fits_by_design(tmp_path):
-    import importlib.util
-
     from odyssey.domain.capacity import task_capacity
     from odyssey.domain.tenancy import AlbQuotas, Headroom, assign_load_balancers, tenancy_from_output
 
-    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.cluster_project(500, tmp_path)
+    benchmark().cluster_project(500, tmp_path)
     files = {p.name: yaml.safe_load(p.read_text())["config"] for p in tmp_path.glob("Pulumi.*.yaml")
              if p.name != "Pulumi.yaml"}
     assert sorted(files) == ["Pulumi.blog.yaml", "Pulumi.core.yaml", "Pulumi.shop.yaml"]

@@ -75,7 +75,9 @@ def remote(tmp_path) -> Path:
     git(seed, "config", "user.email", "seed@example.com")
     (seed / STACK_FILE).write_text("# prod's stack file\nconfig:\n  aws:region: us-east-1\n  odyssey:services:\n"
                                    f"    api:\n      image: {OLD}\n      cpu: 512\n")
-    git(seed, "add", STACK_FILE)
+    # A project directory: what the Automation API's project_dir must hold (odyssey.ops.live.automation).
+    (seed / "Pulumi.yaml").write_text("name: odyssey\nruntime: python\n")
+    git(seed, "add", STACK_FILE, "Pulumi.yaml")
     git(seed, "commit", "--quiet", "-m", "prod")
     git(seed, "remote", "add", "origin", str(bare))
     git(seed, "push", "--quiet", "-u", "origin", "main")
@@ -332,6 +334,7 @@ def test_a_deploy_refuses_unpushed_commits(checkout, workspace, outputs, cluster
 def test_a_deploy_outside_a_git_checkout_is_refused(tmp_path, outputs, monkeypatch, cluster):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / STACK_FILE).write_text(f"config:\n  odyssey:services:\n    api:\n      image: {OLD}\n")
+    (tmp_path / "plain" / "Pulumi.yaml").write_text("name: odyssey\nruntime: python\n")
     monkeypatch.setattr(odyssey.ops.live.automation, "_select_stack",
                         lambda stack, project_dir: FileWorkspace(tmp_path / "plain"))
     result = deploy(tmp_path / "plain", outputs, NEW, "--yes")

@@ -17,10 +17,12 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecs.models import ecs_backends
 from rich.console import Console
+from rich.progress import Progress, TextColumn
 from typer.testing import CliRunner
 
 import odyssey.ops.cli
 from odyssey.ops.cli import app
+from tests.bench import benchmark
 from tests.ops.aws_fixtures import CLUSTER, GROUP, REGION, add_service, build_cluster, set_rollout
 
 WIDTH = 80
@@ -118,44 +120,31 @@ def test_cycle_audit_json_names_instances_and_zones(monkeypatch, outputs):
     assert all(placed[f["instanceId"]] == f["zone"] for f in overdue)
 
 
-def _benchmark():
-    import importlib.util
-
-    from tests.plans import ROOT
-
-    spec = importlib.util.spec_from_file_location("plan_scale", ROOT / "benchmarks" / "plan_scale.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
-
-
 def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch):
     """Rendered with figures as wide as a slow machine gives, without running the benchmark."""
-    bench = _benchmark()
+    bench = benchmark()
     monkeypatch.setattr(bench, "console", Console(width=WIDTH, record=True, file=io.StringIO()))
-    plan = [["100", "12345", "123.45", "1234", "12.34", "1.23", "10.03x"]]
-    peer = [["100", "123.45", "12.34", "12345", "10.00x"]]
-    shape = [["500", "300", "3", "12345", "3", "0"]]
-    times = [["500", "1234.5", "12345", "123.4", "10.0x", "123.4"]]
-    bench.console.print(bench.table("Plan and gate against bare registrations", bench.PLAN_COLUMNS, plan))
-    bench.console.print(bench.table("Against the CDK peer", bench.PEER_COLUMNS, peer))
-    bench.print_cluster_tables(shape, times, ["500 services: exit 0"])
+    sizes = [bench.Row(500, 12345, 123.45, 1234.56, 98.76, 1234.0, 321.0, 0, 123.45, 12345),
+             bench.Row(1, 74, 1.23, 1.5, 0.98, 150.0, 64.0, 2)]
+    clusters = [bench.ClusterRow(500, 12345, 3, 0, 1234.5, 12345.0, 123.4)]
+    bench.print_sizes(sizes)
+    bench.print_clusters(clusters)
     text = bench.console.export_text()
     assert max(len(line) for line in text.splitlines()) <= WIDTH, text
-    for row in (*plan, *peer, *shape, *times):
-        for figure in row:
-            assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
+    figures = ["12,345", "123.45", "1234.56", "+900%", "10.00x", "1234", "321", "1.23", "1.50", "+22%", "skipped",
+               "1234.5", "12345", "10.0x", "100.0"]
+    for figure in figures:
+        assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
+    assert "note: 1 services: 2 mandatory violations" in text
 
 
-def test_the_benchmark_shows_its_progress(monkeypatch):
-    bench = _benchmark()
-    monkeypatch.setattr(bench, "console", Console(width=WIDTH, force_terminal=True, record=True,
-                                                  file=io.StringIO()))
-    with bench.progress_bar() as progress:
-        steps = bench.Steps(progress, 4)
-        steps.doing("10 services: plan and gate")
-        steps.done()
-        (task,) = progress.tasks
-        assert (task.description, task.completed, task.total) == ("10 services: plan and gate", 1, 4)
+def test_the_benchmark_shows_its_progress():
+    bench = benchmark()
+    console = Console(width=WIDTH, force_terminal=True, record=True, file=io.StringIO())
+    with Progress(TextColumn("{task.description}"), console=console) as progress:
+        seen = []
+        progress.add_task = lambda description, **kw: seen.append(description) or Progress.add_task(
+            progress, description, **kw)
+        wall, figures = bench.Runner(1, progress).child("1 service: bare registrations", "bare", "1")
         progress.refresh()
-    assert "10 services: plan and gate" in bench.console.export_text()
+    assert seen == ["1 service: bare registrations"] and wall > 0 and figures["peak_mib"] > 0
