@@ -1,6 +1,7 @@
 """The installable package: its declared dependencies, its version, the API's project directory, and a real install.
 
-The install test builds a wheel of this checkout, installs it into a fresh
+The install test builds a wheel of a copy of this checkout's tracked files (so
+nothing is written into the checkout), installs it into a fresh
 virtualenv with the pinned versions (requirements.lock) from the package
 registry (pip's cache makes it quick), and runs the installed ``odyssey``
 command and Python API. Without the registry it is skipped and says so.
@@ -9,6 +10,7 @@ command and Python API. Without the registry it is skipped and says so.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -80,11 +82,35 @@ OFFLINE = ("Could not find a version", "No matching distribution", "Failed to es
            "Temporary failure in name resolution", "Network is unreachable", "ProxyError", "Read timed out")
 
 
+def _git(*args: str) -> str:
+    result = _run(["git", "-C", str(ROOT), *args])
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _tracked_copy(destination: Path) -> Path:
+    """The checkout's tracked files as they are in the work tree, copied: the build's ``build/`` and
+    ``*.egg-info`` land in the copy, and an untracked file cannot slip into the wheel."""
+    for name in _git("ls-files", "-z").split("\0"):
+        source = ROOT / name
+        if name and source.is_file():  # a tracked file deleted in the work tree is not shipped
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def _ignored_and_untracked() -> set[str]:
+    return set(_git("status", "--porcelain", "--ignored", "-z").split("\0"))
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A fresh virtualenv with the wheel of this checkout and its dependencies at the locked versions."""
     work = tmp_path_factory.mktemp("install")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)])
+    before = _ignored_and_untracked()
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"),
+                  str(_tracked_copy(work / "source"))])
+    assert _ignored_and_untracked() == before, "building the wheel wrote into the checkout"
     if built.returncode != 0 and any(marker in built.stderr for marker in OFFLINE):
         pytest.skip(f"the package registry cannot be reached to build the wheel: {built.stderr.strip()[-300:]}")
     assert built.returncode == 0, built.stderr

@@ -125,7 +125,7 @@ class LogSearch(pulumi.ComponentResource):
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             opts=stateful_options(self, args.protect),
         )
-        aws.kms.Alias(f"{name}-key", name=f"alias/{names.log_search_domain}", target_key_id=key.key_id,
+        aws.kms.Alias(f"{name}-key", name=names.log_search_key_alias, target_key_id=key.key_id,
                       opts=self._child)
         log_policy = self._domain_logs(name, args, domain_arn, caller.account_id)
         domain_sg, delivery_sg = self._security_groups(name, args)

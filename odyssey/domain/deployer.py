@@ -34,7 +34,7 @@ READS: dict[str, tuple[str, ...]] = {
     "ec2": ("ec2:Describe*", "ec2:GetSecurityGroupsForVpc"),
     "ecs": ("ecs:Describe*", "ecs:List*"),
     "elasticloadbalancing": ("elasticloadbalancing:Describe*",),
-    "es": ("es:Describe*", "es:List*", "es:GetCompatibleVersions"),
+    "es": ("es:Describe*", "es:List*", "es:GetCompatibleVersions", "es:GetUpgradeStatus"),
     "events": ("events:Describe*", "events:List*"),
     "firehose": ("firehose:DescribeDeliveryStream", "firehose:ListTagsForDeliveryStream"),
     "iam": ("iam:Get*", "iam:List*"),
@@ -196,9 +196,11 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": (
         "wafv2:PutLoggingConfiguration", "wafv2:DeleteLoggingConfiguration", "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery", "logs:PutResourcePolicy", *_LINKED_ROLE),
+    # A VPC domain needs OpenSearch's linked role; encryption under a customer key makes the service a grant of
+    # it as the caller; a new engineVersion is an upgrade.
     "aws:opensearch/domain:Domain": (
-        "es:CreateDomain", "es:DeleteDomain", "es:UpdateDomainConfig", "es:AddTags", "es:RemoveTags",
-        *_LINKED_ROLE),
+        "es:CreateDomain", "es:DeleteDomain", "es:UpdateDomainConfig", "es:UpgradeDomain", "es:AddTags",
+        "es:RemoveTags", "kms:CreateGrant", *_LINKED_ROLE),
     "aws:opensearch/domainPolicy:DomainPolicy": ("es:UpdateDomainConfig",),
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": (
         "firehose:CreateDeliveryStream", "firehose:DeleteDeliveryStream", "firehose:UpdateDestination",

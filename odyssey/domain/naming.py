@@ -308,6 +308,12 @@ class StackNames:
         """The alias of the key ECS Exec sessions on the stack's cluster are encrypted with."""
         return f"alias/{slug(self.project)}-{self.stack_slug}-ecs-exec"
 
+    @property
+    def log_search_key_alias(self) -> str:
+        """The alias of the log search domain's key. Not the domain's name: that is ``<project>-<stack>-logs``,
+        which would take the logs key's alias (KMS aliases are unique per account and region)."""
+        return f"alias/{slug(self.project)}-{self.stack_slug}-log-search"
+
     # ------------------------------------------------ log search (the owner's OpenSearch domain and its ingestion)
 
     @property

@@ -85,6 +85,12 @@ def test_every_aws_resource_uses_the_tagged_provider(prod):
             assert record["provider"].startswith(provider["urn"] + "::"), record["urn"]
 
 
+def test_no_two_keys_share_an_alias(prod):
+    """KMS refuses a second alias of the same name in an account and region (AlreadyExistsException)."""
+    aliases = [r["inputs"]["name"] for r in prod.resources if r["type"] == "aws:kms/alias:Alias"]
+    assert len(aliases) >= 3 and len(set(aliases)) == len(aliases), aliases
+
+
 def test_prod_protects_its_stateful_resources(prod):
     stateful = [r for r in prod.resources
                 if r["type"] in ("aws:cloudwatch/logGroup:LogGroup", "aws:s3/bucket:Bucket", "aws:sqs/queue:Queue",

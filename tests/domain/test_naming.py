@@ -205,7 +205,7 @@ def test_every_name_satisfies_its_aws_rule(project, stack, service, schedule, co
         alb = names.load_balancer_name_at(index)
         assert WEB_ACL_NAME.match(web_acl_name(alb)), alb
         assert WAF_LOG_GROUP.match(waf_log_group(alb)) and LOG_GROUP_NAME.match(waf_log_group(alb)), alb
-    for alias in (names.logs_key_alias, names.exec_key_alias):
+    for alias in (names.logs_key_alias, names.exec_key_alias, names.log_search_key_alias):
         assert KMS_ALIAS.match(alias), alias
     assert SCHEDULE_NAME.match(schedule_name(stack, schedule))
     for group in (names.flow_log_group, names.exec_log_group, names.host_log_group, names.app_log_group,
@@ -305,6 +305,14 @@ def test_pool_member_names_fit_elb_and_never_collide_across_stacks(project, stac
             assert seen.setdefault(name, (stack, index)) == (stack, index), name
 
 
+@given(pulumi_names, st.lists(pulumi_names, min_size=1, max_size=4, unique_by=slug))
+def test_key_aliases_never_collide_across_keys_or_stacks(project, stacks):
+    """KMS aliases are unique per account and region: no two keys of one project's stacks share one."""
+    aliases = [alias for stack in stacks for names in [StackNames(project, stack)]
+               for alias in (names.logs_key_alias, names.exec_key_alias, names.log_search_key_alias)]
+    assert len(set(aliases)) == len(aliases), aliases
+
+
 # ---------------------------------------------------------------- names that collide once cleaned
 
 def test_services_that_clean_to_the_same_name_collide_in_every_name_built_from_it():
@@ -353,6 +361,7 @@ def test_the_security_names_of_prod():
     assert [web_acl_name(names.load_balancer_name_at(i)) for i in (1, 2)] == ["odyssey-prod", "odyssey-prod--2"]
     assert [waf_log_group(names.load_balancer_name_at(i)) for i in (1, 2)] == [
         "aws-waf-logs-odyssey-prod", "aws-waf-logs-odyssey-prod--2"]
-    assert (names.logs_key_alias, names.exec_key_alias) == ("alias/odyssey-prod-logs", "alias/odyssey-prod-ecs-exec")
+    assert (names.logs_key_alias, names.exec_key_alias, names.log_search_key_alias) == (
+        "alias/odyssey-prod-logs", "alias/odyssey-prod-ecs-exec", "alias/odyssey-prod-log-search")
     # A stack name KMS would refuse in an alias is slugged, like every AWS name.
     assert StackNames("Odyssey", "Stage.EU").logs_key_alias == "alias/odyssey-stage-eu-logs"

@@ -7,6 +7,7 @@ import importlib
 import json
 import re
 
+import botocore.session
 import pulumi
 import pytest
 
@@ -20,6 +21,7 @@ from odyssey.domain.deployer import (
 )
 from odyssey.ops.offline.mock_cloud import MockCloud
 from odyssey.ops.offline.plan import run_plan
+from tests.domain.test_deployer import BOTOCORE_SERVICE, IAM_ONLY
 from tests.plans import ROOT
 
 POLICY_FILES = sorted((ROOT / "iam").glob("deployer-policy-*.json"))
@@ -54,9 +56,10 @@ def test_every_lookup_the_program_can_make_is_granted(documents):
     assert lacking == []
 
 
-def test_the_roles_the_plan_creates_fall_under_the_role_scope(plan, documents):
+@pytest.mark.parametrize("action", ["iam:CreateRole", "iam:PassRole"])
+def test_the_roles_the_plan_creates_fall_under_the_role_scope(plan, documents, action):
     """Role names are Pulumi's autonames from the components' names; the policy scopes IAM by those prefixes."""
-    scope = _scope(documents, "iam:CreateRole")
+    scope = _scope(documents, action)
     roles = [f"arn:aws:iam::123456789012:role/{r['name']}-0123456" for r in plan.resources if r["type"] == ROLE]
     assert roles
     assert [role for role in roles if not any(fnmatch.fnmatchcase(role, pattern) for pattern in scope)] == []
@@ -74,6 +77,13 @@ def _scope(documents: dict[str, dict], action: str) -> list[str]:
     ("aws:ecs/cluster:Cluster", "ecs:CreateCluster",
      lambda r: f"arn:aws:ecs:us-east-1:123456789012:cluster/{r['inputs']['name']}"),
     ("aws:s3/bucket:Bucket", "s3:CreateBucket", lambda r: f"arn:aws:s3:::{r['name']}-0123456"),
+    ("aws:kms/alias:Alias", "kms:CreateAlias", lambda r: f"arn:aws:kms:us-east-1:123456789012:{r['inputs']['name']}"),
+    ("aws:wafv2/webAcl:WebAcl", "wafv2:CreateWebACL",
+     lambda r: f"arn:aws:wafv2:us-east-1:123456789012:regional/webacl/{r['inputs']['name']}/0123"),
+    ("aws:opensearch/domain:Domain", "es:CreateDomain",
+     lambda r: f"arn:aws:es:us-east-1:123456789012:domain/{r['inputs']['domainName']}"),
+    ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "firehose:CreateDeliveryStream",
+     lambda r: f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{r['inputs']['name']}"),
 ])
 def test_named_resources_fall_under_their_scope(plan, documents, typ, action, arn):
     arns = [arn(r) for r in plan.resources if r["type"] == typ]
@@ -102,3 +112,19 @@ def test_every_resource_class_the_program_can_construct_is_mapped_and_granted(do
     assert {"aws:route53/record:Record", "aws:lb/loadBalancer:LoadBalancer", "awsx:ec2:Vpc"} <= types
     required_actions(types)  # raises, naming each type without a mapping
     assert uncovered(types, documents.values()) == {}
+
+
+def test_every_action_the_documents_name_is_an_operation_of_its_service(documents):
+    """Actions granted beyond the mapping (a split statement, a permission-only name) are spelled right too."""
+    session = botocore.session.get_session()
+    named = {action for document in documents.values() for statement in document["Statement"]
+             for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+             if "*" not in action}
+    wrong = []
+    iam_only = {a.lower() for a in IAM_ONLY}  # IAM matches action names case-insensitively
+    for action in sorted(a for a in named if a.lower() not in iam_only):
+        service, operation = action.split(":", 1)
+        model = session.get_service_model(BOTOCORE_SERVICE.get(service, service))
+        if operation not in model.operation_names:
+            wrong.append(action)
+    assert wrong == []
