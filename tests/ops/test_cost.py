@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 
+import boto3
 import pytest
 from typer.testing import CliRunner
 
 from odyssey.domain.cost import PRICES_FILE
 from odyssey.ops.cli import app
-from odyssey.ops.live.prices import PriceRefreshError, refresh_region
+from odyssey.ops.live.prices import PriceRefreshError, pricing_client, refresh_region
 from tests.plans import ROOT
 
 runner = CliRunner()
@@ -126,34 +127,10 @@ def test_a_tenant_without_a_stack_file_is_charged_by_its_quota(tmp_path):
         document["notes"]
 
 
-class RecordingPriceList:
-    """Answers get_products from a fixed list of products and records each request (made-up figures)."""
-
-    def __init__(self, products):
-        self.products, self.requests = products, []
-
-    def get_paginator(self, name):
-        assert name == "get_products"
-        return self
-
-    def paginate(self, **request):
-        self.requests.append(request)
-        return [{"PriceList": [json.dumps(p) for p in self.products if p["serviceCode"] == request["ServiceCode"]]}]
-
-
-def test_refresh_reads_every_opensearch_type_in_one_request_and_clears_not_found(tmp_path):
-    from odyssey.domain.log_search import INSTANCE_TYPES
-    from tests.domain.test_price_list import SEARCH_PRODUCTS
-
-    table = tmp_path / "prices.json"
-    shutil.copy(PRICES_FILE, table)
-    client = RecordingPriceList([{**p, "serviceCode": "AmazonES"} for p in SEARCH_PRODUCTS])
-    written = refresh_region("us-east-1", table, client)
-    assert set(written) == {"opensearch.instance.r6g.large.search", "opensearch.instance.r6g.xlarge.search",
-                            "opensearch.storage.gp3"}
-    searched = [r for r in client.requests if r["ServiceCode"] == "AmazonES"]
-    assert len(searched) == 2 and len(INSTANCE_TYPES) > 2  # all instance types at once, and the storage
-    refreshed = json.loads(table.read_text())["regions"]["us-east-1"]
-    assert refreshed["notFound"] == {}
-    assert refreshed["prices"]["opensearch.storage.gp3"]["usd"] == 0.5
-    assert refreshed["prices"]["ec2.instance.m7i.large"]["usd"] == 0.1008  # not returned: kept as pinned
+def test_the_real_pricing_client_pages_get_products_without_the_network():
+    # the one boto3 call fetch() makes: a real client (dummy credentials; creating it sends nothing), its endpoint,
+    # and a paginator for get_products in botocore's own paginator model
+    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
+    client = pricing_client(session)
+    assert client.meta.region_name == "us-east-1" and client.meta.service_model.service_name == "pricing"
+    assert client.can_paginate("get_products")
