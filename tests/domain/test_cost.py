@@ -225,9 +225,20 @@ def record(type_, name, **inputs):
 
 
 def test_waf_is_the_web_acl_and_each_rule():
-    acl = record("aws:wafv2/webAcl:WebAcl", "waf", rules=[{"name": "a"}, {"name": "b"}, {"name": "c"}])
+    group = {"name": "core", "statement": {"managedRuleGroupStatement": {"vendorName": "AWS",
+                                                                         "name": "AWSManagedRulesCommonRuleSet"}}}
+    acl = record("aws:wafv2/webAcl:WebAcl", "waf", rules=[group, {"name": "b"}, {"name": "c"}])
     lines = {line.key: line.monthly_min for line in estimate("x", [acl], PRICES).lines}
+    # the managed rule group is billed as one rule, not per rule it holds
     assert lines == {"wafWebAcls": 5.0, "wafRules": 3 * 1.0}
+
+
+def test_each_log_group_is_stored_for_its_own_retention():
+    groups = [record("aws:cloudwatch/logGroup:LogGroup", n, retentionInDays=d)
+              for n, d in (("audit", 365.0), ("app", 30.0), ("forever", None))]
+    (_, storage) = estimate("x", groups, PRICES).lines
+    # 0.01 GB/day each: 365 + 30 days, and a year for the group that never expires
+    assert storage.quantity_min == pytest.approx(0.01 * (365 + 30 + 365))
 
 
 def test_a_price_missing_from_the_table_is_an_unpriced_line_not_a_silent_zero():
