@@ -95,7 +95,7 @@ class Assumptions:
     lcu_per_alb: float = 1.0  # average LCUs an ALB bills each hour (1 LCU: 25 new conn/s, 1 GB/h, 1,000 rule evals/s)
     nat_gb_per_gateway_month: float = 30.0  # image pulls, ECS agent, SSM: about 1 GB a day through each NAT
     service_log_gb_per_day: float = 0.1  # what one ECS service's containers log
-    other_log_gb_per_day: float = 0.01  # each other log group: ECS Exec sessions, host daemons, event audit
+    other_log_gb_per_day: float = 0.01  # each other log group: ECS Exec sessions, host daemons, event audit, WAF
     flow_log_gb_per_day: float = 0.5  # one VPC's flow log records (ALL traffic, 60 s aggregation)
     bucket_gb_per_day: float = 0.1  # written to each S3 bucket (the ALB access logs)
     firehose_gb_per_day: float = 1.0  # ingested by each Firehose stream
@@ -487,13 +487,15 @@ def waf_lines(resources: Sequence[Mapping[str, Any]], prices: PriceTable) -> lis
     acls = _of(resources, "aws:wafv2/webAcl:WebAcl")
     if not acls:
         return []
+    # WAF bills each entry of a web ACL's rules as one rule: a rule, or a reference to a rule group, which counts
+    # as one rule however many rules the group holds (the table's waf.rule.month source).
     rules = sum(len(_inputs(a).get("rules") or ()) for a in acls)
     names = [a["name"] for a in acls]
     return [
         _line("wafWebAcls", "WAF web ACLs", len(acls), "web ACLs", "waf.webAcl.month", prices, 1,
               "web ACLs x monthly price", names),
         _line("wafRules", "WAF rules and rule groups", rules, "rules", "waf.rule.month", prices, 1,
-              "rules of every web ACL x monthly price", names),
+              "entries of every web ACL's rules (a rule group counts as one) x monthly price", names),
     ]
 
 
@@ -654,14 +656,15 @@ def estimate(stack: str, resources: Sequence[Mapping[str, Any]], prices: PriceTa
 
 # ---------------------------------------------------------------- chargeback
 
-ALB_LINES = frozenset({"albHours", "albLcus", "albPublicIpv4", "albAccessLogs"})  # split by rules, per ALB
+# Split by rules, per ALB: what each ALB of the pool costs, its web ACL included (one per ALB).
+ALB_LINES = frozenset({"albHours", "albLcus", "albPublicIpv4", "albAccessLogs", "wafWebAcls", "wafRules"})
 
 CHARGEBACK_FORMULA = (
     "each tenant pays its own application stack's lines, plus a share of the owner's shared machine layer "
     "(every line outside the owner's AppStack): the load balancer lines (ALB hours, LCUs, public IPv4, access-log "
-    "storage) by its listener rules on the ALB it routes on (each ALB of the pool costs the same), and every other "
-    "shared line (instances, root volumes, NAT, cluster alarms, Container Insights, logs, flow logs, keys, log "
-    "search) by "
+    "storage, the ALB's WAF web ACL and its rules) by its listener rules on the ALB it routes on (each ALB of the "
+    "pool costs the same), and every other shared line (instances, root volumes, NAT, cluster alarms, Container "
+    "Insights, logs (WAF logs among them), flow logs, keys, log search) by "
     "half its share of the tenants' reserved CPU units plus half its share of their reserved MiB "
     "(the quotas the owner's registry reserves for them, which the cluster is sized to guarantee)"
 )

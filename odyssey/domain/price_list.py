@@ -4,8 +4,11 @@ The Price List API (``pricing.get_products``) and the bulk offer files give a
 product as ``{"product": {"sku", "productFamily", "attributes": {...}},
 "terms": {"OnDemand": {"<sku>.<offerTermCode>": {"effectiveDate",
 "priceDimensions": {"<rateCode>": {"unit", "beginRange", "pricePerUnit":
-{"USD": "..."}, "description"}}}}}}``. These functions are pure: the call
-that fetches the products is ``odyssey.ops.live.prices``.
+{"USD": "..."}, "description"}}}}}}``. These functions are pure: they build the
+requests a refresh sends (``refresh_queries``, ``requests_of``), pick each
+figure from the products those requests return and write them into a prices
+document (``apply_products``). The call that sends the requests is
+``odyssey.ops.live.prices``, and only it.
 """
 
 from __future__ import annotations
@@ -126,3 +129,48 @@ def price_entry(query: Query, figure: Figure, read_on: str) -> dict[str, Any]:
             "page": query.page,
             "seenIn": f"AWS Price List API get_products on {read_on}: SKU {figure.sku}, effective {figure.effective}, "
                       f"\"{figure.description}\""}
+
+
+def refresh_queries(priced_keys: Iterable[str], search_types: Iterable[str]) -> list[Query]:
+    """What a refresh reads: the EC2 instance types among a table's ``priced_keys``, ``search_types`` and the rest."""
+    prefix = "ec2.instance."
+    return queries([key.removeprefix(prefix) for key in priced_keys if key.startswith(prefix)], search_types)
+
+
+def request_key(request: Mapping[str, Any]) -> str:
+    """One get_products request as a key: queries whose requests are equal share one call."""
+    return json.dumps(request, sort_keys=True)
+
+
+def requests_of(chosen: Iterable[Query], region: str) -> list[dict[str, Any]]:
+    """The distinct get_products requests ``chosen`` need in ``region``, in order (shared requests sent once)."""
+    found: dict[str, dict[str, Any]] = {}
+    for query in chosen:
+        request = query.request(region)
+        found.setdefault(request_key(request), request)
+    return list(found.values())
+
+
+def apply_products(document: dict[str, Any], region: str, chosen: Iterable[Query],
+                   fetched: Mapping[str, Iterable[Mapping[str, Any] | str]], read_on: str) -> dict[str, dict[str, Any]]:
+    """Write into ``document`` (``prices.json``'s shape) the figure each query picks from the products ``fetched``
+    for its request (by ``request_key``); returns the entries written, and leaves ``document`` alone when none.
+
+    The region's date becomes ``read_on``; prices not found keep their pinned figure; a ``notFound`` key goes once
+    its price is written (``opensearch.instance.*`` once any of its keys is).
+    """
+    written = {}
+    for query in chosen:
+        figure = pick(query, list(fetched.get(request_key(query.request(region))) or ()))
+        if figure is not None:
+            written[query.key] = price_entry(query, figure, read_on)
+    if not written:
+        return written
+    body = document.setdefault("regions", {}).setdefault(region, {"prices": {}})
+    body["date"] = read_on
+    body.setdefault("prices", {}).update(written)
+    not_found = body.get("notFound") or {}
+    for key in list(not_found):
+        if key in written or (key.endswith(".*") and any(k.startswith(key[:-1]) for k in written)):
+            del not_found[key]
+    return written

@@ -63,7 +63,9 @@ def by_key(result, scope):
 # prod's shared machine layer: m7i.large at 0.1008/h, minSize 6, maxSize 12, 30 GiB gp3 roots, 3 zones OnePerAz,
 # one internet-facing ALB over 3 subnets, 2 cluster alarms, and log search (odyssey:logSearch in Pulumi.prod.yaml):
 # an OpenSearch domain of 3 r6g.large.search data nodes with 100 GiB gp3 each and 3 m6g.large.search masters,
-# its KMS key, its audit and error log groups, a Firehose stream and its backup bucket.
+# its KMS key, its audit and error log groups, a Firehose stream and its backup bucket. The security baseline
+# (issue 10): the ALB's WAF web ACL logging to aws-waf-logs-odyssey-prod, the logs key and the ECS Exec key, and
+# odyssey:securityLogRetentionDays (365) on the flow logs, Exec, search-audit and WAF log groups.
 PROD_CLUSTER = {
     "ec2Instances": (6 * 0.1008 * 730, 12 * 0.1008 * 730),          # 441.504 .. 883.008
     "ebsRootVolumes": (6 * 30 * 0.08, 12 * 30 * 0.08),              # 14.40 .. 28.80
@@ -73,16 +75,22 @@ PROD_CLUSTER = {
     "albHours": (0.0225 * 730,) * 2,                                # 16.425
     "albLcus": (1 * 0.008 * 730,) * 2,                              # 5.84: 1 LCU assumed
     "albPublicIpv4": (3 * 0.005 * 730,) * 2,                        # 10.95: one address per subnet
-    "kmsKeys": (2 * 1.0,) * 2,                                      # the cluster alarms topic's key, the domain's
+    # the cluster alarms topic's key, the domain's, the logs key and the ECS Exec key
+    "kmsKeys": (4 * 1.0,) * 2,
     # CPUReservation + MemoryReservation, + 2 alarms AWS makes for the capacity provider's managed scaling
     "alarms": ((2 + 2) * 0.10,) * 2,
     "containerInsightsMetrics": (11 * 0.30,) * 2,                   # the cluster's metrics
-    # ecs-exec, hosts, search-audit and search-errors at 0.01 GB/day: ingested for a month, stored for their
-    # 90-day retention (odyssey:logRetentionDays)
-    "logIngestion": (4 * 0.01 * DAYS * 0.50,) * 2,                  # 0.6083
-    "logStorage": (4 * 0.01 * 90 * 0.03,) * 2,                      # 0.108
+    # ecs-exec, hosts, search-audit, search-errors and aws-waf-logs-odyssey-prod at 0.01 GB/day: ingested for a
+    # month, stored for each group's own retention: ecs-exec, search-audit and WAF 365 days (security logs),
+    # hosts and search-errors 90 (odyssey:logRetentionDays)
+    "logIngestion": (5 * 0.01 * DAYS * 0.50,) * 2,                  # 0.7604
+    "logStorage": (0.01 * (365 + 90 + 365 + 90 + 365) * 0.03,) * 2,  # 0.01 x 1275 GB-days x 0.03 = 0.3825
     "flowLogDelivery": (0.5 * DAYS * 0.50,) * 2,                    # 0.5 GB/day vended to CloudWatch Logs
-    "flowLogStorage": (0.5 * 90 * 0.03,) * 2,
+    "flowLogStorage": (0.5 * 365 * 0.03,) * 2,                      # 5.475: kept 365 days (a security log)
+    # one web ACL (one per ALB of the pool) with 4 rules: the 3 AWS managed rule group references (each billed as
+    # one rule) and the rate-based rule
+    "wafWebAcls": (1 * 5.0,) * 2,
+    "wafRules": ((3 + 1) * 1.0,) * 2,
     # the domain's lines have no price in the table (its notFound): 0 here, quantities in the test below
     "opensearchInstances": (0.0, 0.0),
     "opensearchStorage": (0.0, 0.0),
@@ -99,21 +107,23 @@ PROD_STACK = {
     "alarms": ((4 * 1 + 4 * 2 + 3 * 2) * 0.10,) * 2,                # 18 metrics: 1.80
     "containerInsightsMetrics": (4 * 21 * 0.30,) * 2,               # 25.20
     "containerInsightsLogs": (4 * 0.05 * DAYS * 0.50,) * 2,
-    # /odyssey/prod/app: 4 services x 0.1 GB/day; the event-stream audit group 0.01 GB/day; both kept 90 days
+    # /odyssey/prod/app: 4 services x 0.1 GB/day kept 90 days; the event-stream audit group 0.01 GB/day kept 365
+    # (a security log)
     "logIngestion": ((4 * 0.1 + 0.01) * DAYS * 0.50,) * 2,
-    "logStorage": ((4 * 0.1 + 0.01) * 90 * 0.03,) * 2,
+    "logStorage": ((4 * 0.1 * 90 + 0.01 * 365) * 0.03,) * 2,        # (36 + 3.65) x 0.03 = 1.1895
     "cloudMapNamespaces": (0.50,) * 2,                              # one private hosted zone
     "cloudMapInstances": ((2 + 2 + 2) * 0.10,) * 2,                 # web, api, catalog tasks at desired count
 }
 
-# stage: the same services at 1 task each (4 alarms of 1 metric, 4 of 2, no autoscaling), logs kept 30 days.
+# stage: the same services at 1 task each (4 alarms of 1 metric, 4 of 2, no autoscaling), app logs kept 30 days,
+# its event audit log 365 (the security retention's default; stage sets no securityLogRetentionDays).
 STAGE_STACK = {
     "kmsKeys": (1.0,) * 2,
     "alarms": ((4 * 1 + 4 * 2) * 0.10,) * 2,
     "containerInsightsMetrics": (4 * 21 * 0.30,) * 2,
     "containerInsightsLogs": (4 * 0.05 * DAYS * 0.50,) * 2,
     "logIngestion": ((4 * 0.1 + 0.01) * DAYS * 0.50,) * 2,
-    "logStorage": ((4 * 0.1 + 0.01) * 30 * 0.03,) * 2,
+    "logStorage": ((4 * 0.1 * 30 + 0.01 * 365) * 0.03,) * 2,        # (12 + 3.65) x 0.03 = 0.4695
     "cloudMapNamespaces": (0.50,) * 2,
     "cloudMapInstances": (3 * 0.10,) * 2,
 }
@@ -159,9 +169,11 @@ def test_prod_total_is_the_sum_of_the_hand_computed_lines(prod):
     low, high = estimate("prod", prod.resources, PRICES).total()
     lines = list(PROD_CLUSTER.values()) + list(PROD_STACK.values())
     assert (low, high) == pytest.approx((sum(v[0] for v in lines), sum(v[1] for v in lines)))
-    # cluster 619.1976 .. 1075.1016 (the 656.37 .. 1112.28 before log search + 2.3092: a key 1.00, two log groups
-    # 0.3042 + 0.054, Firehose 0.8821, the backup bucket 0.069) + the stack's own 39.4841
-    assert round(low, 2) == 658.68 and round(high, 2) == 1114.59
+    # cluster 634.7492 .. 1090.6532: the 619.1976 .. 1075.1016 before the security baseline + 15.5516 (2 keys 2.00,
+    # the WAF's web ACL 5.00 and 4 rules 4.00, its log group's ingestion 0.01 x 30.4167 x 0.50 = 0.1521, log
+    # storage 0.3825 - 0.108 = 0.2745, flow log storage 5.475 - 1.35 = 4.125)
+    # + the stack's own 39.5666 (39.4841 + the audit log's 0.01 x (365 - 90) x 0.03 = 0.0825)
+    assert round(low, 2) == 674.32 and round(high, 2) == 1130.22
 
 
 # ---------------------------------------------------------------- every type is decided on
@@ -213,9 +225,20 @@ def record(type_, name, **inputs):
 
 
 def test_waf_is_the_web_acl_and_each_rule():
-    acl = record("aws:wafv2/webAcl:WebAcl", "waf", rules=[{"name": "a"}, {"name": "b"}, {"name": "c"}])
+    group = {"name": "core", "statement": {"managedRuleGroupStatement": {"vendorName": "AWS",
+                                                                         "name": "AWSManagedRulesCommonRuleSet"}}}
+    acl = record("aws:wafv2/webAcl:WebAcl", "waf", rules=[group, {"name": "b"}, {"name": "c"}])
     lines = {line.key: line.monthly_min for line in estimate("x", [acl], PRICES).lines}
+    # the managed rule group is billed as one rule, not per rule it holds
     assert lines == {"wafWebAcls": 5.0, "wafRules": 3 * 1.0}
+
+
+def test_each_log_group_is_stored_for_its_own_retention():
+    groups = [record("aws:cloudwatch/logGroup:LogGroup", n, retentionInDays=d)
+              for n, d in (("audit", 365.0), ("app", 30.0), ("forever", None))]
+    (_, storage) = estimate("x", groups, PRICES).lines
+    # 0.01 GB/day each: 365 + 30 days, and a year for the group that never expires
+    assert storage.quantity_min == pytest.approx(0.01 * (365 + 30 + 365))
 
 
 def test_a_price_missing_from_the_table_is_an_unpriced_line_not_a_silent_zero():
@@ -264,17 +287,18 @@ def test_the_committed_tenants_split_two_thirds_and_half():
 
 def test_chargeback_of_the_committed_cluster(prod, stage):
     shared = [line for line in estimate("prod", prod.resources, PRICES).lines if line.scope == "cluster"]
-    # the ALB's hours, LCU, addresses and access logs: 33.422, split by rules (the backup bucket is not in it)
-    alb = 0.0225 * 730 + 0.008 * 730 + 3 * 0.005 * 730 + 0.1 * 90 * 0.023
-    rest_low = sum(v[0] for v in PROD_CLUSTER.values()) - alb                # 585.7756: split by CPU and memory
-    rest_high = sum(v[1] for v in PROD_CLUSTER.values()) - alb               # 1041.6796
-    charges = {c.stack: c for c in chargeback(shared, [PROD, STAGE], 1, {"prod": (39.48, 39.48)})}
-    assert charges["prod"].shared == pytest.approx((rest_low * 2 / 3 + alb / 2,     # 407.23
-                                                    rest_high * 2 / 3 + alb / 2))   # 711.16
-    assert charges["stage"].shared == pytest.approx((rest_low / 3 + alb / 2,        # 211.97
-                                                     rest_high / 3 + alb / 2))      # 363.94
+    # the ALB's hours, LCU, addresses, access logs and its WAF (web ACL 5 + 4 rules): 33.422 + 9 = 42.422, split by
+    # rules (the backup bucket and the WAF log group are not in it)
+    alb = 0.0225 * 730 + 0.008 * 730 + 3 * 0.005 * 730 + 0.1 * 90 * 0.023 + 5.0 + 4 * 1.0
+    rest_low = sum(v[0] for v in PROD_CLUSTER.values()) - alb                # 592.3272: split by CPU and memory
+    rest_high = sum(v[1] for v in PROD_CLUSTER.values()) - alb               # 1048.2312
+    charges = {c.stack: c for c in chargeback(shared, [PROD, STAGE], 1, {"prod": (39.57, 39.57)})}
+    assert charges["prod"].shared == pytest.approx((rest_low * 2 / 3 + alb / 2,     # 416.10
+                                                    rest_high * 2 / 3 + alb / 2))   # 720.03
+    assert charges["stage"].shared == pytest.approx((rest_low / 3 + alb / 2,        # 218.65
+                                                     rest_high / 3 + alb / 2))      # 370.62
     assert charges["stage"].own is None and charges["stage"].total == charges["stage"].shared
-    assert charges["prod"].total[0] == pytest.approx(charges["prod"].shared[0] + 39.48)
+    assert charges["prod"].total[0] == pytest.approx(charges["prod"].shared[0] + 39.57)
 
 
 def test_on_a_pool_each_alb_is_split_among_the_tenants_on_it():

@@ -1,13 +1,18 @@
 """``odyssey cost --refresh-prices``: rewrite a region of the pinned price table from the AWS Price List API.
 
-The call is thin on purpose: ``get_products`` through its paginator, against
-the Price List endpoint in us-east-1 (it serves every region's prices), and
-everything else in pure functions (``odyssey.domain.price_list``). moto does
-not implement ``pricing`` and no AWS account is reachable from the build
-machines, so this module is verified only offline: the parsing against
-products in the API's documented shape, the missing-credentials path against a
-real boto3 client. Figures the API does not return keep their pinned value.
-The AmazonES product families and usage types it asks for were seen in
+The boto3 part is thin on purpose, ``fetch``: one ``get_products`` call
+through its paginator per request, against the Price List endpoint in
+us-east-1 (it serves every region's prices). Which requests are sent, which
+figure each product gives and how the table is rewritten are pure functions
+in ``odyssey.domain.price_list``.
+
+**The live Price List call is not verified offline.** moto does not implement
+``pricing`` and no AWS account is reachable from the build machines. What is
+verified: the requests, against botocore's own service model for
+pricing GetProducts (and its paginator); the parsing and the table update, on
+products in the API's documented shape; and the missing-credentials error,
+against a real boto3 client. Figures the API does not return keep their pinned
+value. The AmazonES product families and usage types it asks for were seen in
 third-party code only; a first refresh with credentials will tell.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from odyssey.domain.cost import PRICES_FILE, PriceTableError, price_tables
 from odyssey.domain.log_search import INSTANCE_TYPES as SEARCH_INSTANCE_TYPES
-from odyssey.domain.price_list import Query, pick, price_entry, queries
+from odyssey.domain.price_list import apply_products, refresh_queries, request_key, requests_of
 from odyssey.ops.live.aws_ops import CLIENT_CONFIG, explain
 
 PRICE_LIST_REGION = "us-east-1"  # the Price List API's endpoint (it also runs in ap-south-1 and eu-central-1)
@@ -37,11 +43,16 @@ def pricing_client(session: boto3.Session | None = None) -> Any:
     return (session or boto3.Session()).client("pricing", region_name=PRICE_LIST_REGION, config=CLIENT_CONFIG)
 
 
-def products(client: Any, query: Query, region: str) -> list[str]:
-    """Every product ``query`` matches in ``region``, as the API returns them (JSON strings)."""
-    found: list[str] = []
-    for page in client.get_paginator("get_products").paginate(**query.request(region)):
-        found.extend(page.get("PriceList") or ())
+def fetch(client: Any, requests: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Every product each request matches, as the API returns them (JSON strings), by ``request_key``."""
+    found: dict[str, list[str]] = {}
+    for request in requests:
+        try:
+            pages = client.get_paginator("get_products").paginate(**request)
+            found[request_key(request)] = [product for page in pages for product in page.get("PriceList") or ()]
+        except (BotoCoreError, ClientError) as error:
+            raise PriceRefreshError(str(explain(
+                error, f"reading {request['ServiceCode']} prices from the AWS Price List API"))) from None
     return found
 
 
@@ -54,30 +65,10 @@ def refresh_region(region: str, path: Path = PRICES_FILE, client: Any = None,
     except PriceTableError as error:
         raise PriceRefreshError(str(error)) from None
     template = tables.get(region) or tables.get(PRICE_LIST_REGION)
-    kinds = [key.removeprefix("ec2.instance.") for key in (template.prices if template else {})
-             if key.startswith("ec2.instance.")]
-    read_on = (today or dt.date.today()).isoformat()
-    client = client or pricing_client()
-    written = {}
-    fetched: dict[str, list[str]] = {}  # by request: the OpenSearch instance queries share one
-    for query in queries(kinds, SEARCH_INSTANCE_TYPES):
-        request = json.dumps(query.request(region), sort_keys=True)
-        try:
-            if request not in fetched:
-                fetched[request] = products(client, query, region)
-        except (BotoCoreError, ClientError) as error:
-            raise PriceRefreshError(str(explain(error, f"reading {query.key} from the AWS Price List API"))) from None
-        figure = pick(query, fetched[request])
-        if figure is not None:
-            written[query.key] = price_entry(query, figure, read_on)
+    chosen = refresh_queries(template.prices if template else (), SEARCH_INSTANCE_TYPES)
+    fetched = fetch(client or pricing_client(), requests_of(chosen, region))
+    written = apply_products(document, region, chosen, fetched, (today or dt.date.today()).isoformat())
     if not written:
         raise PriceRefreshError(f"the AWS Price List returned none of the prices for {region}; is it a region?")
-    body = document.setdefault("regions", {}).setdefault(region, {"prices": {}})
-    body["date"] = read_on
-    body.setdefault("prices", {}).update(written)
-    not_found = body.get("notFound") or {}
-    for key in list(not_found):  # "opensearch.instance.*" is found once any of its keys is
-        if key in written or (key.endswith(".*") and any(k.startswith(key[:-1]) for k in written)):
-            del not_found[key]
     path.write_text(json.dumps(document, indent=2) + "\n")
     return written
