@@ -32,6 +32,7 @@ STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt"
 ENGINE_NAMESPACE = "pulumi"
 PROVIDER_NAMESPACES = ("aws", "awsx")
 EXAMPLE = "config:\n      aws:region: us-east-1"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def stack_file_name(stack: str) -> str:
@@ -64,13 +65,35 @@ def _key_of(path: tuple[str, ...]) -> str:
     return text
 
 
+def _parse(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _in_detail(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
+    """The error as Python's parser words it: it says more (it names the character a tab is, for one)."""
+    if SAFE_LOADER is yaml.SafeLoader:
+        return error
+    try:
+        _parse(text, yaml.SafeLoader)
+    except yaml.YAMLError as detailed:
+        return detailed
+    return error
+
+
 def parse_stack_file(text: str, name: str) -> tuple[dict[str, Any], list[Problem]]:
     """The ``config`` mapping of a stack file's text, and every problem with the file (``name`` for messages)."""
+    # Parsed once: the node tree finds the duplicates, and the same tree becomes the document. libyaml's parser
+    # (PyYAML's C loader, where PyYAML has it) reads the same YAML several times faster: a 100-service stack
+    # file took 0.65 s a read in Python.
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        node, document = _parse(text, SAFE_LOADER)
     except yaml.YAMLError as error:
-        return {}, [_syntax_problem(error, name)]
+        return {}, [_syntax_problem(_in_detail(text, error), name)]
     problems = [Problem(_key_of(path), f"is given twice in {name} (lines {first} and {again}); YAML keeps the last "
                         "silently, so the first would be lost (a copied service block replaces the first, and the "
                         "next up deletes it); remove one, merge them, or rename one", _renamed(path))
