@@ -95,8 +95,9 @@ def test_an_unmarked_command_runs_here(command, tmp_path):
 
 def _run_ok(command: str, tmp_path: Path) -> None:
     # This suite's interpreter stands for .venv's; files the guide puts in /tmp go to this test's directory.
-    line = command.replace(".venv/bin/", f"{BIN}/").replace("python3 ", f"{sys.executable} ")
-    line = line.replace("/tmp/", f"{tmp_path}/")
+    # /tmp/ first: the checkout itself may live under /tmp (a CI runner's, or a fresh clone's).
+    line = command.replace("/tmp/", f"{tmp_path}/")
+    line = line.replace(".venv/bin/", f"{BIN}/").replace("python3 ", f"{sys.executable} ")
     result = subprocess.run(line, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
 
