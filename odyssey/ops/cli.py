@@ -50,6 +50,15 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The offline commands' options (plan, dev, cost); the engine commands take ProjectDirOption below.
+OfflineProjectDir = Annotated[
+    Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
+]
+OrganizationOption = Annotated[
+    str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
+]
+
+
 @app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
@@ -64,12 +73,8 @@ def plan(
     json_path: Annotated[
         Optional[Path], typer.Option("--json", help="Also write the plan as JSON to this file ('-' for stdout).")
     ] = None,
-    project_dir: Annotated[
-        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
-    ] = Path("."),
-    organization: Annotated[
-        str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
-    ] = "organization",
+    project_dir: OfflineProjectDir = Path("."),
+    organization: OrganizationOption = "organization",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the totals.")] = False,
     policy_packs: Annotated[
         Optional[list[Path]],
@@ -412,9 +417,7 @@ def dev(
         Optional[Path], typer.Option("--env-file", help="The git-ignored file of the stack's secrets, KEY=value. "
                                                         "Default: .env.<stack> in the project directory.")
     ] = None,
-    project_dir: Annotated[
-        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
-    ] = Path("."),
+    project_dir: OfflineProjectDir = Path("."),
     host_suffix: Annotated[
         str, typer.Option("--host-suffix", help="A configured host H is served locally as H.<suffix>.")
     ] = DEFAULT_HOST_SUFFIX,
@@ -517,12 +520,8 @@ def cost(
     json_path: Annotated[
         Optional[Path], typer.Option("--json", help="Also write the estimate as JSON to this file ('-' for stdout).")
     ] = None,
-    project_dir: Annotated[
-        Path, typer.Option("--project-dir", help="Directory holding Pulumi.yaml.", exists=True, file_okay=False)
-    ] = Path("."),
-    organization: Annotated[
-        str, typer.Option(help="Organization the stack belongs to (Pulumi's default for self-managed backends).")
-    ] = "organization",
+    project_dir: OfflineProjectDir = Path("."),
+    organization: OrganizationOption = "organization",
     refresh_prices: Annotated[
         bool, typer.Option("--refresh-prices", help="First rewrite the stack's region in the pinned price table "
                                                    "from the AWS Price List API (needs AWS credentials).")
