@@ -245,3 +245,17 @@ def test_a_pack_that_cannot_start_is_a_clear_error(prod_plan, tmp_path):
     (tmp_path / "__main__.py").write_text("raise SystemExit('missing dependency: acme_rules')\n")
     with pytest.raises(GateError, match="did not print its port: missing dependency: acme_rules"):
         gate(prod_plan, packs=[(tmp_path, None)])
+
+
+def test_a_gated_plan_shortens_the_switch_interval_and_restores_it(monkeypatch):
+    import sys
+
+    import odyssey.ops.offline.gate as gate_module
+
+    seen = []
+    monkeypatch.setattr("odyssey.ops.offline.plan.run_plan",
+                        lambda *args, **kwargs: seen.append(sys.getswitchinterval()) or None)
+    before = sys.getswitchinterval()
+    gate_module.plan_and_gate(ROOT, "prod", packs=[])
+    assert seen == [pytest.approx(gate_module.GATE_SWITCH_INTERVAL_SECONDS)]
+    assert sys.getswitchinterval() == before

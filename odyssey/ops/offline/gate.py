@@ -22,7 +22,8 @@ import selectors
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -541,6 +542,29 @@ def run_gate(
     return session.finish()
 
 
+# Python's default is 5 ms.
+GATE_SWITCH_INTERVAL_SECONDS = 0.001
+
+
+@contextmanager
+def quick_handoffs() -> Iterator[None]:
+    """Let a thread that is ready take the interpreter sooner while a gated plan runs.
+
+    The SDK hands every registration to a worker thread and waits for its
+    answer, and with the gate gRPC's threads complete an Analyze call per
+    resource too; each waits for the thread holding the interpreter to let go,
+    by default up to 5 ms. Measured at 100 services, paired runs: plan+gate took
+    0.94x and 0.955x the time with 1 ms (medians of 6 and 8), the plan alone
+    1.00x. It is set for ``plan_and_gate`` only and restored after.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(GATE_SWITCH_INTERVAL_SECONDS)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def plan_and_gate(
     project_dir: Path, stack: str, packs: list[tuple[Path, Path | None]], organization: str = "organization",
     files: Any = None, references: dict[str, dict[str, Any]] | None = None,
@@ -552,7 +576,8 @@ def plan_and_gate(
     from odyssey.ops.offline.plan import read_stack_files, run_plan
 
     files = files or read_stack_files(project_dir.resolve(), stack)
-    with GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
+    with quick_handoffs(), \
+            GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
         plan = run_plan(project_dir, stack, organization=organization, files=files, references=references,
                         on_monitor=lambda monitor: monitor.listeners.append(session.analyze))
         return plan, (session.finish() if packs else None)
