@@ -23,6 +23,11 @@ It prints times, per-resource costs, peak memory of the planning process and of
 the pack, and the ratios the design is held to (growth from 100 services, the
 gate's share, the CDK ratio); it asserts nothing: a benchmark, not a test.
 
+Then the committed prod stack as ``make plan`` runs it, plan and plan+gate,
+beside its floor: a process that only starts, imports what the command imports
+and imports the pulumi_aws packages the prod program loaded, registering
+nothing.
+
 The cluster rows run ``odyssey plan --cluster`` end to end on a generated
 cluster of three stacks (``cluster_project``): the owner and two tenants, 3 in
 5 of each stack's services public, each stack's budget its public services, so
@@ -32,6 +37,7 @@ the 500-service cluster has 300 public services and needs three ALBs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -41,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,7 +214,33 @@ def child_odyssey(project_dir: str, stack: str, *options: str) -> None:
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         # The packs have exited and been waited for: the largest one's peak.
         "pack_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "provider_packages": provider_packages(),
     }))
+
+
+def provider_packages() -> list[str]:
+    """The pulumi_aws packages this process loaded (``pulumi_aws.ecs``, ...). pulumi_aws puts every package in sys.modules as a lazy module
+    and runs it on first use, so a loaded one is one whose class is no longer the lazy loader's."""
+    return sorted(name for name, module in list(sys.modules.items())
+                  if name.count(".") == 1 and name.startswith("pulumi_aws.") and hasattr(module, "__path__")
+                  and type(module) is types.ModuleType)
+
+
+def child_floor(*packages: str) -> None:
+    """What a plan pays before its first registration: the interpreter, the command's imports, and the provider
+    packages the program uses, imported as the program imports them (with the collector paused)."""
+    import importlib
+
+    from odyssey.ops import cli  # noqa: F401 - importing is what is measured
+    from odyssey.ops.offline.plan import collector_paused
+
+    with collector_paused():
+        import pulumi_awsx  # noqa: F401
+
+        for package in packages:
+            importlib.import_module(package).__dict__  # noqa: B018 - runs the lazy module
+    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    gc.freeze()  # as `odyssey` exits (odyssey.ops.cli.main)
 
 
 def child_cluster(project_dir: str, owner: str) -> None:
@@ -236,8 +269,6 @@ def child_cluster(project_dir: str, owner: str) -> None:
 
 def child_bare(count: str) -> None:
     """``count`` plain resources registered under the mock runtime, with the collector as the plan has it."""
-    import gc
-
     import pulumi
     import pulumi_aws as aws
     from pulumi.runtime.stack import run_pulumi_func
@@ -265,7 +296,7 @@ def child_bare(count: str) -> None:
     gc.freeze()  # as `odyssey` exits (odyssey.ops.cli.main)
 
 
-CHILDREN = {"odyssey": child_odyssey, "bare": child_bare, "cluster": child_cluster}
+CHILDREN = {"odyssey": child_odyssey, "bare": child_bare, "cluster": child_cluster, "floor": child_floor}
 
 
 # ------------------------------------------------------------------ the parent
@@ -291,7 +322,10 @@ class Runner:
             figures.append(json.loads(result.stdout.strip().splitlines()[-1]))
             self.progress.advance(task)
         self.progress.remove_task(task)
-        return statistics.median(walls), {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+        return statistics.median(walls), {
+            key: statistics.median(f[key] for f in figures) if isinstance(value, (int, float)) else value
+            for key, value in figures[0].items()
+        }
 
     def peer(self, services: int) -> tuple[float, int]:
         walls, count = [], 0
@@ -419,6 +453,37 @@ def print_sizes(rows: list[Row]) -> None:
                   "planning process's peak, and the largest policy pack process's.", highlight=False)
 
 
+PROD_TARGET_S = 3.0  # the committed prod plan, end to end
+
+
+@dataclass
+class Committed:
+    stack: str
+    resources: int
+    plan_s: float
+    gated_s: float
+    floor_s: float
+    packages: list[str]
+
+
+def measure_committed(runner: Runner, stack: str = "prod") -> Committed:
+    """The committed stack as `make plan` runs it, and its floor: everything but the registrations and the gate."""
+    plan_s, plan = runner.child(f"{stack}: plan", "odyssey", str(ROOT), stack, "--skip-policies")
+    gated_s, gated = runner.child(f"{stack}: plan+gate", "odyssey", str(ROOT), stack)
+    floor_s, _ = runner.child(f"{stack}: imports alone", "floor", *plan["provider_packages"])
+    return Committed(stack, int(gated["resources"]), plan_s, gated_s, floor_s, plan["provider_packages"])
+
+
+def print_committed(row: Committed) -> None:
+    verdict = "[green]within[/]" if row.gated_s <= PROD_TARGET_S else "[red]over[/]"
+    console.print(
+        f"committed {row.stack} ({row.resources} resources): plan {row.plan_s:.2f} s, plan+gate {row.gated_s:.2f} s "
+        f"({verdict} {PROD_TARGET_S:.0f} s); its floor {row.floor_s:.2f} s: the interpreter, the command's imports "
+        f"and the {len(row.packages)} pulumi_aws packages the program uses "
+        f"({', '.join(p.removeprefix('pulumi_aws.') for p in row.packages)}), with no "
+        "resource registered", highlight=False)
+
+
 @dataclass
 class ClusterRow:
     services: int
@@ -487,9 +552,12 @@ def main() -> None:
                   console=console, transient=True) as progress:
         runner = Runner(args.repeats, progress)
         rows = [] if args.cluster_only else measure_sizes(runner, sizes, peer_problem)
+        committed = None if args.cluster_only else measure_committed(runner)
         clusters = [] if args.no_cluster else measure_clusters(runner)
     if rows:
         print_sizes(rows)
+    if committed:
+        print_committed(committed)
     if clusters:
         print_clusters(clusters)
     else:

@@ -247,15 +247,48 @@ def test_a_pack_that_cannot_start_is_a_clear_error(prod_plan, tmp_path):
         gate(prod_plan, packs=[(tmp_path, None)])
 
 
-def test_a_gated_plan_shortens_the_switch_interval_and_restores_it(monkeypatch):
-    import sys
+CRASHING_PACK = '''
+import os
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
 
+def crash(args, report):
+    if args.resource_type == "aws:ecs/cluster:Cluster":
+        os._exit(3)
+
+PolicyPack("crasher", [ResourceValidationPolicy(
+    name="crashes", description="Stops the pack mid-preview.", validate=crash,
+    enforcement_level=EnforcementLevel.MANDATORY)])
+'''
+
+
+def test_a_pack_that_dies_while_analyzing_is_a_clear_error(prod_plan, tmp_path):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(CRASHING_PACK))
+    with pytest.raises(GateError, match=rf"policy pack {tmp_path} failed: UNAVAILABLE"):
+        gate(prod_plan, packs=[(tmp_path, None)])
+
+
+def test_a_relay_that_stops_is_a_clear_error(prod_plan, tmp_path, monkeypatch):
     import odyssey.ops.offline.gate as gate_module
 
-    seen = []
-    monkeypatch.setattr("odyssey.ops.offline.plan.run_plan",
-                        lambda *args, **kwargs: seen.append(sys.getswitchinterval()) or None)
-    before = sys.getswitchinterval()
-    gate_module.plan_and_gate(ROOT, "prod", packs=[])
-    assert seen == [pytest.approx(gate_module.GATE_SWITCH_INTERVAL_SECONDS)]
-    assert sys.getswitchinterval() == before
+    broken = tmp_path / "relay.py"
+    broken.write_text("import sys\nsys.exit('relay: cannot reach the pack')\n")
+    monkeypatch.setattr(gate_module, "RELAY", broken)
+    with pytest.raises(GateError, match=r"the relay making its Analyze calls stopped \(exit 1, 0 of \d+ answers\): "
+                                        r"relay: cannot reach the pack"):
+        gate(prod_plan)
+
+
+def test_relay_frames_round_trip_and_a_cut_frame_is_an_error():
+    import io
+
+    from odyssey.ops.offline.relay import ANSWER, ERROR, read_frames, write_frame
+
+    stream = io.BytesIO()
+    frames = [(ANSWER, b""), (ANSWER, b"\x00" * 70_000), (ERROR, "UNAVAILABLE: gone".encode())]
+    for kind, payload in frames:
+        write_frame(stream, kind, payload)
+    assert list(read_frames(io.BytesIO(stream.getvalue()))) == frames
+    for cut in (3, len(stream.getvalue()) - 1):
+        with pytest.raises(EOFError):
+            list(read_frames(io.BytesIO(stream.getvalue()[:cut])))

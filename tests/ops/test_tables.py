@@ -129,6 +129,7 @@ def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch
     clusters = [bench.ClusterRow(500, 12345, 3, 0, 1234.5, 12345.0, 123.4)]
     bench.print_sizes(sizes)
     bench.print_clusters(clusters)
+    bench.print_committed(bench.Committed("prod", 146, 3.51, 4.52, 3.12, ["pulumi_aws.ecs", "pulumi_aws.wafv2"]))
     text = bench.console.export_text()
     assert max(len(line) for line in text.splitlines()) <= WIDTH, text
     figures = ["12,345", "123.45", "1234.56", "+900%", "10.00x", "1234", "321", "1.23", "1.50", "+22%", "skipped",
@@ -136,6 +137,8 @@ def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch
     for figure in figures:
         assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
     assert "note: 1 services: 2 mandatory violations" in text
+    assert "plan+gate 4.52 s (over 3 s); its floor 3.12 s" in " ".join(text.split())
+    assert "2 pulumi_aws packages the program uses (ecs, wafv2)" in " ".join(text.split())
 
 
 def test_the_benchmark_shows_its_progress():

@@ -5,7 +5,10 @@ the port it serves on, and is driven with ``GetAnalyzerInfo``,
 ``ConfigureStack``, ``Configure`` (the stack's policy config, validated against
 each policy's schema and with the schema defaults filled in, as the CLI does),
 ``Analyze`` once per recorded resource (inputs, options, provider), and
-``AnalyzeStack`` with parents, dependencies and property dependencies.
+``AnalyzeStack`` with parents, dependencies and property dependencies. The
+``Analyze`` calls are made as the program registers, in order, by a relay
+process beside each pack (``relay.py``), so they cost the planning process
+only a write to a pipe.
 
 Differences from a real preview, on purpose and documented: ``AnalyzeStack``
 gets each resource's inputs (in a preview it gets the planned state, which for
@@ -16,14 +19,14 @@ component without children.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import selectors
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,10 @@ import grpc
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from odyssey.ops.offline.relay import ERROR, REQUEST, read_frames, write_frame
+
+RELAY = Path(__file__).with_name("relay.py")
 
 START_TIMEOUT_SECONDS = 60
 CALL_TIMEOUT_SECONDS = 60
@@ -225,7 +232,8 @@ class PolicyPackProcess:
         self.stderr_tail: list[str] = []
         for stream, sink in ((self.process.stdout, None), (self.process.stderr, self.stderr_tail)):
             threading.Thread(target=_drain, args=(stream, sink), daemon=True).start()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.address = f"127.0.0.1:{port}"
+        self.channel = grpc.insecure_channel(self.address)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
     def _read_port(self) -> int:
@@ -379,8 +387,8 @@ class _PackRun:
         self.process = PolicyPackProcess(pack_dir, session.project, session.stack, session.organization,
                                          session.stack_config, session.secret_keys)
         self.violations: list[Violation] = []
-        # Analyze calls in flight: gRPC carries them while the program goes on registering.
-        self.pending: list[tuple[str, grpc.Future]] = []
+        self.relay: subprocess.Popen | None = None
+        self.sent: list[str] = []  # the URNs of the requests handed to the relay, in order
         try:
             stub = self.process.stub
             self.info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
@@ -400,21 +408,50 @@ class _PackRun:
         except GateError:
             self.process.close()
             raise
+        # The Analyze calls go through a relay process (relay.py): the pack gets the same calls, and the
+        # program's interpreter does not pay for them.
+        self.relay = subprocess.Popen(
+            [sys.executable, str(RELAY), self.process.address, str(CALL_TIMEOUT_SECONDS)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
 
     def _failure(self, error: grpc.RpcError) -> GateError:
         detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
         return GateError(f"policy pack {self.pack_dir} failed: {error.code().name}: {error.details()}{detail}")
 
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> None:
-        self.pending.append((request.urn, self.process.stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
+        assert self.relay is not None and self.relay.stdin is not None
+        self.sent.append(request.urn)
+        try:
+            write_frame(self.relay.stdin, REQUEST, request.SerializeToString())
+        except OSError:
+            pass  # the relay has stopped: finish says why
+
+    def _answers(self) -> list[analyzer_pb2.AnalyzeResponse]:
+        """Every Analyze answer, in the order the requests were sent, once the relay has made every call."""
+        assert self.relay is not None
+        out, err = self.relay.communicate()
+        try:
+            frames = list(read_frames(io.BytesIO(out)))
+        except EOFError as error:
+            frames = [(ERROR, str(error).encode())]
+        problem = next((payload.decode() for kind, payload in frames if kind == ERROR), None)
+        if problem is None and (self.relay.returncode or len(frames) != len(self.sent)):
+            lines = err.decode(errors="replace").strip().splitlines()
+            problem = (f"the relay making its Analyze calls stopped (exit {self.relay.returncode}, "
+                       f"{len(frames)} of {len(self.sent)} answers){': ' + lines[-1] if lines else ''}")
+        if problem is not None:
+            detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
+            raise GateError(f"policy pack {self.pack_dir} failed: {problem}{detail}")
+        return [analyzer_pb2.AnalyzeResponse.FromString(payload) for _, payload in frames]
 
     def finish(self, resources: _Resources) -> dict[str, Any]:
+        for urn, answer in zip(self.sent, self._answers()):
+            self.violations += _violations(self.info.name, answer, urn)
+        # Resources register in the order their inputs resolve; in URN order, as the plan lists them,
+        # two runs of one plan report the same.
+        self.violations.sort(key=lambda violation: (violation.urn, violation.policy))
         try:
-            for urn, future in self.pending:
-                self.violations += _violations(self.info.name, future.result(), urn)
-            # Resources register in the order their inputs resolve; in URN order, as the plan lists them,
-            # two runs of one plan report the same.
-            self.violations.sort(key=lambda violation: (violation.urn, violation.policy))
             response = self.process.stub.AnalyzeStack(resources.stack_request(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise self._failure(error) from None
@@ -429,6 +466,12 @@ class _PackRun:
                 name: LEVEL_NAMES[config.enforcementLevel] for name, config in self.policy_config.items()
             },
         }
+
+    def close(self) -> None:
+        if self.relay is not None and self.relay.poll() is None:
+            self.relay.kill()
+            self.relay.communicate()
+        self.process.close()
 
 
 class GateSession:
@@ -517,7 +560,7 @@ class GateSession:
             thread.join()
         for run in self._started:
             if isinstance(run, _PackRun):
-                run.process.close()
+                run.close()
 
     def __enter__(self) -> GateSession:
         return self
@@ -542,29 +585,6 @@ def run_gate(
     return session.finish()
 
 
-# Python's default is 5 ms.
-GATE_SWITCH_INTERVAL_SECONDS = 0.001
-
-
-@contextmanager
-def quick_handoffs() -> Iterator[None]:
-    """Let a thread that is ready take the interpreter sooner while a gated plan runs.
-
-    The SDK hands every registration to a worker thread and waits for its
-    answer, and with the gate gRPC's threads complete an Analyze call per
-    resource too; each waits for the thread holding the interpreter to let go,
-    by default up to 5 ms. Measured at 100 services, paired runs: plan+gate took
-    0.94x and 0.955x the time with 1 ms (medians of 6 and 8), the plan alone
-    1.00x. It is set for ``plan_and_gate`` only and restored after.
-    """
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(GATE_SWITCH_INTERVAL_SECONDS)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
 def plan_and_gate(
     project_dir: Path, stack: str, packs: list[tuple[Path, Path | None]], organization: str = "organization",
     files: Any = None, references: dict[str, dict[str, Any]] | None = None,
@@ -576,8 +596,7 @@ def plan_and_gate(
     from odyssey.ops.offline.plan import read_stack_files, run_plan
 
     files = files or read_stack_files(project_dir.resolve(), stack)
-    with quick_handoffs(), \
-            GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
+    with GateSession(packs, files.project, stack, organization, files.config, files.secret_keys) as session:
         plan = run_plan(project_dir, stack, organization=organization, files=files, references=references,
                         on_monitor=lambda monitor: monitor.listeners.append(session.analyze))
         return plan, (session.finish() if packs else None)

@@ -1,0 +1,66 @@
+"""Make a plan's Analyze calls to a policy pack from a process of its own.
+
+The offline gate (``gate.py``) starts one per pack, as ``python relay.py
+ADDRESS TIMEOUT``, by path, so that it imports grpc and nothing else. It reads
+frames from its input, each a serialized ``AnalyzeRequest``, and makes one
+unary ``/pulumirpc.Analyzer/Analyze`` call per frame, in order, each waiting
+for its answer: what the engine does for each resource in a preview. At the
+end of its input it writes one frame per answer, in the same order, then an
+error frame if a call failed (the calls after it are not made).
+
+Why a process: a gRPC call costs the Python client about 0.4 ms of CPU. Made
+from the planning process, that was 0.4 s at 1,053 resources on the
+interpreter the program registers with; here it is spent on the other core,
+and the planning process only writes each request's bytes to a pipe.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import grpc
+
+METHOD = "/pulumirpc.Analyzer/Analyze"
+REQUEST, ANSWER, ERROR = b"Q", b"A", b"E"
+_HEADER = struct.Struct(">cI")  # kind, payload length
+
+
+def write_frame(stream: BinaryIO, kind: bytes, payload: bytes) -> None:
+    stream.write(_HEADER.pack(kind, len(payload)) + payload)
+
+
+def read_frames(stream: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+    while header := stream.read(_HEADER.size):
+        if len(header) < _HEADER.size:
+            raise EOFError("a frame's header was cut short")
+        kind, size = _HEADER.unpack(header)
+        payload = stream.read(size)
+        if len(payload) < size:
+            raise EOFError("a frame was cut short")
+        yield kind, payload
+
+
+def relay(address: str, timeout: float, source: BinaryIO, sink: BinaryIO) -> None:
+    with grpc.insecure_channel(address) as channel:
+        analyze = channel.unary_unary(METHOD)  # no (de)serializers: bytes in, bytes out
+        answers: list[bytes] = []
+        error = None
+        for _, request in read_frames(source):
+            if error is not None:
+                continue  # drain the input: the planning process is still writing
+            try:
+                answers.append(analyze(request, timeout=timeout))
+            except grpc.RpcError as failure:
+                error = f"{failure.code().name}: {failure.details()}"
+    for answer in answers:
+        write_frame(sink, ANSWER, answer)
+    if error is not None:
+        write_frame(sink, ERROR, error.encode())
+    sink.flush()
+
+
+if __name__ == "__main__":
+    relay(sys.argv[1], float(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
