@@ -222,8 +222,8 @@ def provider_packages() -> list[str]:
     """The pulumi_aws packages this process loaded (``pulumi_aws.ecs``, ...). pulumi_aws puts every package in sys.modules as a lazy module
     and runs it on first use, so a loaded one is one whose class is no longer the lazy loader's."""
     return sorted(name for name, module in list(sys.modules.items())
-                  if name.count(".") == 1 and name.startswith("pulumi_aws.") and hasattr(module, "__path__")
-                  and type(module) is types.ModuleType)
+                  if type(module) is types.ModuleType and name.count(".") == 1 and name.startswith("pulumi_aws.")
+                  and hasattr(module, "__path__"))
 
 
 def child_floor(*packages: str) -> None:
@@ -238,8 +238,10 @@ def child_floor(*packages: str) -> None:
         import pulumi_awsx  # noqa: F401
 
         for package in packages:
-            importlib.import_module(package).__dict__  # noqa: B018 - runs the lazy module
-    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+            # Any attribute but the introspection ones (__dict__, __name__, ...) runs a lazy module.
+            getattr(importlib.import_module(package), "__all__", None)
+    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "provider_packages": provider_packages()}))
     gc.freeze()  # as `odyssey` exits (odyssey.ops.cli.main)
 
 
