@@ -195,6 +195,13 @@ def test_bad_gate_arguments(tmp_path):
     assert result.exit_code == 2 and "cannot be combined" in result.output
 
 
+def pack_dir(path, source, settings="runtime: python\n"):
+    """A policy pack directory as a third party writes one."""
+    (path / "PulumiPolicy.yaml").write_text(settings)
+    (path / "__main__.py").write_text(textwrap.dedent(source))
+    return path
+
+
 THIRD_PARTY_PACK = '''
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
 
@@ -209,8 +216,7 @@ PolicyPack("cost-guard", [ResourceValidationPolicy(
 
 
 def test_any_policy_pack_directory_runs_alongside(prod_plan, tmp_path):
-    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 2.0.0\n")
-    (tmp_path / "__main__.py").write_text(textwrap.dedent(THIRD_PARTY_PACK))
+    pack_dir(tmp_path, THIRD_PARTY_PACK, settings="runtime: python\nversion: 2.0.0\n")
     result = gate(prod_plan, packs=[(PACK, PACK / "prod.json"), (tmp_path, None)])
     assert [p["name"] for p in result.packs] == ["odyssey-machine-layer", "cost-guard"]
     assert [(v.pack, v.policy) for v in result.mandatory] == [("cost-guard", "small-groups")]
@@ -234,15 +240,13 @@ PolicyPack("config-reader", [StackValidationPolicy(
 
 
 def test_the_pack_sees_the_stack_config_and_may_print_freely(prod_plan, tmp_path):
-    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
-    (tmp_path / "__main__.py").write_text(textwrap.dedent(CONFIG_READING_PACK))
+    pack_dir(tmp_path, CONFIG_READING_PACK)
     result = gate(prod_plan, packs=[(tmp_path, None)])
     assert result.violations == []
 
 
 def test_a_pack_that_cannot_start_is_a_clear_error(prod_plan, tmp_path):
-    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
-    (tmp_path / "__main__.py").write_text("raise SystemExit('missing dependency: acme_rules')\n")
+    pack_dir(tmp_path, "raise SystemExit('missing dependency: acme_rules')\n")
     with pytest.raises(GateError, match="did not print its port: missing dependency: acme_rules"):
         gate(prod_plan, packs=[(tmp_path, None)])
 
@@ -262,8 +266,7 @@ PolicyPack("crasher", [ResourceValidationPolicy(
 
 
 def test_a_pack_that_dies_while_analyzing_is_a_clear_error(prod_plan, tmp_path):
-    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
-    (tmp_path / "__main__.py").write_text(textwrap.dedent(CRASHING_PACK))
+    pack_dir(tmp_path, CRASHING_PACK)
     with pytest.raises(GateError, match=rf"policy pack {tmp_path} failed: UNAVAILABLE"):
         gate(prod_plan, packs=[(tmp_path, None)])
 
