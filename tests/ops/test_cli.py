@@ -104,3 +104,18 @@ def test_the_command_runs_and_exits_cleanly_in_a_process_of_its_own(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "odyssey", "plan", "nosuchstack", "--project-dir", str(ROOT)],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == EXIT_CONFIG and "nosuchstack" in bad.stderr
+
+
+def test_a_planning_command_keeps_the_collector_off_to_its_exit_and_a_watching_command_does_not():
+    import subprocess
+    import sys
+
+    from odyssey.ops.cli import PLANNING_COMMANDS
+
+    registered = {command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands}
+    assert PLANNING_COMMANDS <= registered
+    probe = ("import gc, sys\nfrom odyssey.ops.cli import main\nsys.argv = ['odyssey', sys.argv[1], '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('collector on' if gc.isenabled() else 'collector off')")
+    for command, state in [*((name, "collector off") for name in sorted(PLANNING_COMMANDS)), ("status", "collector on")]:
+        run = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, cwd=ROOT)
+        assert run.stdout.strip().splitlines()[-1] == state, (command, run.stdout, run.stderr)
