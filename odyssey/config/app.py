@@ -22,6 +22,7 @@ from odyssey.config.base import (
     check_env_names,
     check_hosts,
     check_tmpfs,
+    checked,
 )
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
 from odyssey.domain.quotas import ECS_TASKS_PER_SERVICE
@@ -91,10 +92,7 @@ class TargetHealthCheck(Model):
     @field_validator("matcher")
     @classmethod
     def _matcher(cls, value: str) -> str:
-        problem = matcher_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, matcher_problem(value))
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> TargetHealthCheck:
@@ -476,10 +474,7 @@ class ScheduleConfig(Model):
     @field_validator("expression")
     @classmethod
     def _expression(cls, value: str) -> str:
-        problem = schedule_expression_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, schedule_expression_problem(value))
 
     @field_validator("timezone")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pulumi.errors import RunError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -50,11 +50,18 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 
 
-def _pinned(value: str) -> str:
-    problem = pinned_image_problem(value)
+T = TypeVar("T")
+
+
+def checked(value: T, problem: str | None) -> T:
+    """``value``, or, when ``problem`` says what is wrong with it, the ValueError pydantic reports against its key."""
     if problem:
         raise ValueError(problem)
     return value
+
+
+def _pinned(value: str) -> str:
+    return checked(value, pinned_image_problem(value))
 
 
 # A container image that names one version: a deploy is a new version (design doc 000).

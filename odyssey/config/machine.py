@@ -25,6 +25,7 @@ from odyssey.config.base import (
     check_env_names,
     check_hosts,
     check_tmpfs,
+    checked,
 )
 from odyssey.domain import log_search, userdata
 from odyssey.domain.ami import parse_instance_type
@@ -117,10 +118,7 @@ class Tags(Model):
     @field_validator("department", "contact")
     @classmethod
     def _tag_value(cls, value: str) -> str:
-        problem = tag_value_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, tag_value_problem(value))
 
     @field_validator("extra")
     @classmethod
@@ -486,9 +484,7 @@ class ClusterConfig(Model):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str) -> str:
-        problem = unknown_name_problem(value, instance_types(), "an EC2 instance type")
-        if problem:
-            raise ValueError(problem)
+        checked(value, unknown_name_problem(value, instance_types(), "an EC2 instance type"))
         parse_instance_type(value).architecture  # raises ValueError with the reason
         return value
 
@@ -698,34 +694,22 @@ class LogSearchConfig(Model):
     @field_validator("engine_version")
     @classmethod
     def _engine_version(cls, value: str) -> str:
-        problem = log_search.engine_version_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, log_search.engine_version_problem(value))
 
     @field_validator("instance_type", "dedicated_master_type")
     @classmethod
     def _instance_type(cls, value: str | None) -> str | None:
-        problem = value and log_search.instance_type_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, value and log_search.instance_type_problem(value))
 
     @field_validator("data_nodes")
     @classmethod
     def _data_nodes(cls, value: int) -> int:
-        problem = log_search.data_nodes_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, log_search.data_nodes_problem(value))
 
     @field_validator("volume_gib")
     @classmethod
     def _volume(cls, value: int, info) -> int:
-        problem = log_search.volume_problem(info.data.get("instance_type", ""), value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, log_search.volume_problem(info.data.get("instance_type", ""), value))
 
     @field_validator("master_user_arn")
     @classmethod

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odyssey.config.app import AppConfig, ScheduleConfig, ServiceConfig
 from odyssey.config.aws_catalog import regions, unknown_name_problem
-from odyssey.config.base import ConfigError, Model, Problem
+from odyssey.config.base import ConfigError, Model, Problem, checked
 from odyssey.config.machine import ClusterConfig, LoadBalancerConfig, LogSearchConfig, NetworkConfig, Tags
 from odyssey.config.stack_file import namespace_problems, stack_file_name, stack_file_problems
 from odyssey.domain.images import EXAMPLE as IMAGE_EXAMPLE
@@ -123,10 +123,7 @@ class StackConfig(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        problem = unknown_name_problem(value, regions(), "an AWS region")
-        if problem:
-            raise ValueError(problem)
-        return value
+        return checked(value, unknown_name_problem(value, regions(), "an AWS region"))
 
     @field_validator("cluster_stack")
     @classmethod
