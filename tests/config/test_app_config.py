@@ -38,6 +38,15 @@ def only_problem(raw, stack="prod"):
     return problems[0]
 
 
+def assert_one_clear_problem(change, key, fragment, example):
+    """The stack file with ``change`` has one problem: under ``key``, saying ``fragment``, with ``example``."""
+    problem = only_problem(with_changes(change))
+    assert problem.key == key
+    assert fragment in problem.message
+    if example is not None:
+        assert problem.example and example in problem.example
+
+
 def test_the_base_stack_is_valid():
     config = parse_stack_config(BASE, stack="prod")
     assert [s.kind for s in config.services.values()] == ["public", "public", "worker"]
@@ -161,11 +170,7 @@ CASES = [
 
 @pytest.mark.parametrize("label, change, key, fragment, example", CASES, ids=[c[0] for c in CASES])
 def test_each_bad_input_is_one_clear_problem(label, change, key, fragment, example):
-    problem = only_problem(with_changes(change))
-    assert problem.key == key
-    assert fragment in problem.message
-    if example is not None:
-        assert problem.example and example in problem.example
+    assert_one_clear_problem(change, key, fragment, example)
 
 
 def test_a_stack_on_another_cluster_is_checked_against_that_cluster():

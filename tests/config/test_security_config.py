@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from odyssey.config.stack import parse_stack_config
-from tests.config.test_app_config import BASE, only_problem, with_changes
+from tests.config.test_app_config import BASE, assert_one_clear_problem, with_changes
 
 NGINX_TMPFS = [{"containerPath": "/var/cache/nginx", "sizeMib": 64, "mountOptions": ["nosuid", "nodev", "noexec"]},
                {"containerPath": "/var/run", "sizeMib": 1}]
@@ -69,8 +69,4 @@ CASES = [
 
 @pytest.mark.parametrize("label, change, key, fragment, example", CASES, ids=[c[0] for c in CASES])
 def test_each_bad_input_is_one_clear_problem(label, change, key, fragment, example):
-    problem = only_problem(with_changes(change))
-    assert problem.key == key
-    assert fragment in problem.message
-    if example is not None:
-        assert problem.example and example in problem.example
+    assert_one_clear_problem(change, key, fragment, example)
