@@ -211,10 +211,15 @@ def test_an_unpushed_deploy_says_a_ci_up_would_revert_it(remote, checkout, works
     assert on_main(remote) == OLD and git(checkout, "log", "-1", "--format=%s") == f"deploy prod/api: {NEW}"
 
 
-def test_a_rejected_push_is_reported_not_hidden(remote, checkout, workspace, outputs, cluster):
+def reject_pushes(remote, message):
+    """The remote refuses every push with ``message``, as a protected branch does."""
     hook = remote / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
     hook.chmod(0o755)
+
+
+def test_a_rejected_push_is_reported_not_hidden(remote, checkout, workspace, outputs, cluster):
+    reject_pushes(remote, "main is protected")
     workspace.on_up = completes(NEW)
     result = deploy(checkout, outputs, NEW, "--yes")
     assert result.exit_code == EXIT_UNRECORDED
@@ -371,9 +376,7 @@ def test_a_rollout_still_going_at_the_timeout_leaves_the_new_image_named_but_unc
 
 
 def test_git_words_in_brackets_reach_the_operator(remote, checkout, workspace, outputs, cluster):
-    hook = remote / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho '[policy] main is protected' >&2\nexit 1\n")
-    hook.chmod(0o755)
+    reject_pushes(remote, "[policy] main is protected")
     workspace.on_up = completes(NEW)
     result = deploy(checkout, outputs, NEW, "--yes")
     assert "[policy] main is protected" in result.output and "[remote rejected]" in result.output
