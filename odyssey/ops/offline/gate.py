@@ -415,9 +415,11 @@ class _PackRun:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
 
-    def _failure(self, error: grpc.RpcError) -> GateError:
+    def _failure(self, error: grpc.RpcError | str) -> GateError:
+        """The pack's failure, with the last line it printed on stderr."""
+        problem = error if isinstance(error, str) else f"{error.code().name}: {error.details()}"
         detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
-        return GateError(f"policy pack {self.pack_dir} failed: {error.code().name}: {error.details()}{detail}")
+        return GateError(f"policy pack {self.pack_dir} failed: {problem}{detail}")
 
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> None:
         assert self.relay is not None and self.relay.stdin is not None
@@ -441,8 +443,7 @@ class _PackRun:
             problem = (f"the relay making its Analyze calls stopped (exit {self.relay.returncode}, "
                        f"{len(frames)} of {len(self.sent)} answers){': ' + lines[-1] if lines else ''}")
         if problem is not None:
-            detail = f" ({self.process.stderr_tail[-1]})" if self.process.stderr_tail else ""
-            raise GateError(f"policy pack {self.pack_dir} failed: {problem}{detail}")
+            raise self._failure(problem)
         return [analyzer_pb2.AnalyzeResponse.FromString(payload) for _, payload in frames]
 
     def finish(self, resources: _Resources) -> dict[str, Any]:
