@@ -10,26 +10,31 @@ read of a protobuf field makes a new Python object). With this pack's 43
 policies, 18 of them stack policies, that was the pack's main cost: at 100
 services a stack analysis handled 1,053 resources 18 times over.
 
-``install()`` changes that, for the duration of one request on one server
-thread:
+``install()`` changes that:
 
-- each conversion and each options or provider read is kept by the identity of
-  what was read: the same message gives the same dict, deserialized and proxied
-  once, and the same options and provider objects (policies read them, none
-  writes them). Entries hold their key object, so an id is never reused while
-  cached, and the cache is dropped when the request ends;
-- ``AnalyzeStack`` gets the request with each resource's fields read once
-  (``_StackRequest``); any field it does not hold comes from the message.
+- ``AnalyzeStack`` builds the stack's resources once per request
+  (``_stack_resources``, mirroring the SDK's loop and calling its functions)
+  and hands that one list to every stack policy: the SDK's own handler runs as
+  before, for enforcement levels, configuration and errors, on a request whose
+  resource list is empty, so its per-policy loop builds nothing, and the
+  ``StackValidationArgs`` it makes for each policy carry the built list;
+- in ``Analyze``, each conversion and each options or provider read is kept,
+  for the duration of the request on its server thread, by the identity of
+  what was read: the same message gives the same dict, deserialized and
+  proxied once, and the same options and provider objects. Entries hold their
+  key object, so an id is never reused while cached, and the cache is dropped
+  when the request ends.
 
-Nothing else changes: the SDK's own functions do the converting and build the
-``PolicyResource`` objects, the requests are the ones the CLI sends, and the
-policies see equal values. A test holds every verdict on the committed plans,
-broken on purpose, equal with and without it. Measured in one process on the
-100-service stack of ``benchmarks/plan_scale.py`` (medians of 5), AnalyzeStack
-took 0.54 s installed against 1.97 s without; of the 0.54 s the SDK's own loop
-(a new ``PolicyResource`` per resource per stack policy) is most, the policies
-themselves under 0.1 s. With another SDK version whose servicer or functions
-are not where 1.21 has them, ``install`` changes nothing and says why.
+Policies share what they are given: they read resources, none writes them.
+The requests are the ones the CLI sends, and the policies see equal values. A
+test holds every verdict on the committed plans, broken on purpose, equal with
+and without it. Measured in one process on the 500-service stack of
+``benchmarks/plan_scale.py`` (3,585 resources), AnalyzeStack took 0.53 s
+against 2.23 s with each conversion cached but the resources built per policy
+(and longer still without either); what is left is converting each resource
+once, the policies themselves about 0.12 s. With another SDK version whose
+servicer or functions are not where 1.21 has them, ``install`` changes nothing
+and says why.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 _local = threading.local()
 # The servicer's methods that read a resource message's options and provider.
@@ -64,58 +69,85 @@ def _once_per_request(convert: Callable[..., Any], position: int = 0) -> Callabl
     return cached
 
 
-def _request_scoped(handler: Callable[..., Any], read: Callable[[Any], Any] = lambda request: request
-                    ) -> Callable[..., Any]:
+def _request_scoped(handler: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(handler)
     def scoped(self: Any, request: Any, context: Any) -> Any:
         _local.cache = {}
         try:
-            return handler(self, read(request), context)
+            return handler(self, request, context)
         finally:
             _local.cache = None
 
     return scoped
 
 
-class _Fields:
-    """A message whose fields the SDK reads for every stack policy, read once.
+def _stack_resources(servicer: Any, request: Any) -> list[Any]:
+    """The stack's resources as the SDK's AnalyzeStack builds them for each stack policy, built once.
 
-    Each read of a protobuf field makes a new Python object; AnalyzeStack reads
-    these for every resource once per stack policy. Any other attribute (the
-    options and the provider, read once per request through the cached readers,
-    or what another SDK version reads) comes from the message itself.
+    This mirrors the loop inside ``_PolicyAnalyzerServicer.AnalyzeStack`` (pulumi_policy 1.21): each resource
+    converted as ``Analyze`` converts it, then its parent, dependencies and property dependencies linked to the
+    resources of the request by URN, those naming a resource outside the request left out. The SDK's own
+    functions do the converting and the constructing, so any change in them reaches these objects too.
     """
+    from pulumi_policy import policy
 
-    __slots__ = ("_message", "type", "urn", "name", "parent", "properties", "dependencies", "propertyDependencies")
+    by_urn: dict[str, Any] = {}
+    links = []
+    for message in request.resources:
+        props = policy.unknown_checking_proxy(policy.deserialize_properties(
+            policy.json_format.MessageToDict(message.properties)))
+        resource = policy.PolicyResource(message.type, props, message.urn, message.name,
+                                         servicer._get_resource_options(message),
+                                         servicer._get_provider_resource(message), None, [], {})
+        by_urn[message.urn] = resource
+        links.append((resource, message.parent, list(message.dependencies),
+                      {key: list(value.urns) for key, value in message.propertyDependencies.items()}))
+    for resource, parent, dependencies, property_dependencies in links:
+        if parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies.extend(by_urn[urn] for urn in dependencies if urn in by_urn)
+        for key, urns in property_dependencies.items():
+            resource.property_dependencies[key] = [by_urn[urn] for urn in urns if urn in by_urn]
+    return [resource for resource, *_ in links]
 
-    def __init__(self, message: Any):
-        self._message = message
-        self.type, self.urn, self.name, self.parent = message.type, message.urn, message.name, message.parent
-        self.properties = message.properties
-        self.dependencies = list(message.dependencies)
-        self.propertyDependencies = {key: _Urns(list(value.urns)) for key, value in message.propertyDependencies.items()}
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._message, name)
+class _ResourcesBuilt:
+    """An AnalyzeStackRequest whose resources are already built: the SDK's per-policy loop gets none to build.
 
-
-class _Urns(NamedTuple):
-    """A PropertyDependencies message: the one field it has, read once."""
-
-    urns: list[str]
-
-
-class _StackRequest:
-    """An AnalyzeStackRequest whose resources are read once (``_Fields``)."""
+    Everything else the SDK reads from the request comes from the message.
+    """
 
     __slots__ = ("_message", "resources")
 
     def __init__(self, message: Any):
         self._message = message
-        self.resources = [_Fields(resource) for resource in message.resources]
+        self.resources = ()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._message, name)
+
+
+def _stack_validation_args(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``StackValidationArgs`` as the SDK's module calls it, given the request's resources built once."""
+
+    @functools.wraps(build)
+    def args(resources: Any, *rest: Any) -> Any:
+        built = getattr(_local, "stack_resources", None)
+        return build(resources if built is None else built, *rest)
+
+    return args
+
+
+def _analyze_stack_once(handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    def analyze_stack(self: Any, request: Any, context: Any) -> Any:
+        _local.stack_resources = _stack_resources(self, request)
+        try:
+            return handler(self, _ResourcesBuilt(request), context)
+        finally:
+            _local.stack_resources = None
+
+    return analyze_stack
 
 
 class _JsonFormat:
@@ -134,7 +166,8 @@ def install() -> str | None:
     from pulumi_policy import policy
 
     servicer = getattr(policy, "_PolicyAnalyzerServicer", None)
-    names = ("json_format", "deserialize_properties", "unknown_checking_proxy")
+    names = ("json_format", "deserialize_properties", "unknown_checking_proxy", "PolicyResource",
+             "StackValidationArgs")
     if servicer is None or not all(hasattr(policy, name) for name in names) or \
             not all(callable(getattr(servicer, method, None)) for method in ("Analyze", "AnalyzeStack", *READERS)):
         return "the policy SDK's servicer is not where pulumi_policy 1.21 has it"
@@ -146,5 +179,6 @@ def install() -> str | None:
     for reader in READERS:
         setattr(servicer, reader, _once_per_request(getattr(servicer, reader), position=1))
     servicer.Analyze = _request_scoped(servicer.Analyze)
-    servicer.AnalyzeStack = _request_scoped(servicer.AnalyzeStack, read=_StackRequest)
+    policy.StackValidationArgs = _stack_validation_args(policy.StackValidationArgs)
+    servicer.AnalyzeStack = _analyze_stack_once(servicer.AnalyzeStack)
     return None
