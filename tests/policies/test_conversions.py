@@ -23,19 +23,47 @@ if sys.argv[3] == "cached":
     assert conversions.install() is None
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy.proxy import _DictProxy, _ListProxy
 from rules.catalog import PACK_NAME, POLICIES
 from odyssey.ops.offline.gate import _Resources, build_policy_config
 
+seen = []
+
+
+def plain(value):  # for json: what the SDK's proxies wrap (unknowns included), objects' fields, protobuf lists
+    if isinstance(value, (_DictProxy, _ListProxy)):
+        return value["__target"]
+    return vars(value) if hasattr(value, "__dict__") else list(value)
+
+
+def describe(resource):  # what a stack policy can read of a resource, its links by URN
+    return [resource.resource_type, resource.urn, resource.name,
+            json.dumps(resource.props, default=plain, sort_keys=True),
+            json.dumps(resource.opts, default=plain, sort_keys=True),
+            resource.provider and resource.provider.urn,
+            resource.parent and resource.parent.urn, [d.urn for d in resource.dependencies],
+            {k: [d.urn for d in v] for k, v in resource.property_dependencies.items()}]
+
+
+def record(args, report_violation):
+    seen.append([describe(resource) for resource in args.resources])
+
+
+# Two policies that write down what they were given, one first and one last.
+recorders = [StackValidationPolicy(name=f"record-{i}", description="records", validate=record) for i in (1, 2)]
 records = json.load(open(sys.argv[2]))
-servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", POLICIES, EnforcementLevel.ADVISORY)
+servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", [recorders[0], *POLICIES, recorders[1]],
+                                   EnforcementLevel.ADVISORY)
 config = build_policy_config(servicer.GetAnalyzerInfo(empty_pb2.Empty(), None), {"all": "mandatory"}, "test")
 servicer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config), None)
 resources = _Resources(records)
 answers = [servicer.Analyze(request, None) for request in resources.analyze_requests()]
 answers.append(servicer.AnalyzeStack(resources.stack_request(), None))
-print(json.dumps([json_format.MessageToDict(answer) for answer in answers], sort_keys=True))
+assert len(seen) == 2 and seen[0] == seen[1]
+print(json.dumps({"answers": [json_format.MessageToDict(answer) for answer in answers], "resources": seen[0]},
+                 sort_keys=True))
 """
 
 
@@ -61,7 +89,7 @@ def _broken(records: list[dict]) -> list[dict]:
 
 
 @pytest.mark.parametrize("stack", ["prod", "stage"])
-def test_every_verdict_is_the_same_with_the_cache(stack, tmp_path):
+def test_every_verdict_and_what_stack_policies_are_given_is_the_same_with_the_cache(stack, tmp_path):
     records = run_plan(ROOT, stack).resources
     if stack == "prod":
         records = _broken(records)
@@ -72,10 +100,14 @@ def test_every_verdict_is_the_same_with_the_cache(stack, tmp_path):
     for run in runs.values():
         assert run.returncode == 0, run.stderr
     plain, cached = (json.loads(runs[mode].stdout) for mode in ("plain", "cached"))
-    diagnostics = [d for answer in plain for d in answer.get("diagnostics", [])]
+    diagnostics = [d for answer in plain["answers"] for d in answer.get("diagnostics", [])]
     # The comparison covers real violations, of resource and stack policies.
     assert {d["policyName"] for d in diagnostics} >= ({"stateful-resources-protected"} if stack == "stage" else {
         "load-balancers-serve-https", "containers-read-only-root", "log-groups-encrypted"})
+    # What each stack policy is given, every field and link, is the same too; and some links exist to compare.
+    assert cached["resources"] == plain["resources"]
+    assert any(r[6] for r in plain["resources"]) and any(r[7] for r in plain["resources"])
+    assert any(r[8] for r in plain["resources"]) and any(r[5] for r in plain["resources"])
     assert cached == plain
 
 
