@@ -13,7 +13,9 @@ process, the median of several:
 
 * plan: ``odyssey plan STACK --skip-policies``, end to end (interpreter start
   to exit), and plan+gate: ``odyssey plan STACK`` with the project's pack
-  driven over the analyzer protocol; the gate's cost is their difference;
+  driven over the analyzer protocol. They run in rounds, plan then plan+gate
+  then the peer below, so the gate's share (and the CDK ratio) is the median
+  of the ratios taken within each round, on a machine in one state;
 * bare: registering as many plain pulumi-aws resources under the same mock
   runtime and the same collector setting, the floor any Pulumi program pays;
 * the peer: AWS CDK (``benchmarks/cdk_peer``, run with node) synthesizing the
@@ -37,6 +39,7 @@ the 500-service cluster has 300 public services and needs three ALBs.
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import json
 import os
@@ -48,6 +51,7 @@ import sys
 import tempfile
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,38 +313,60 @@ class Runner:
 
     def child(self, label: str, *args: str) -> tuple[float, dict]:
         """Median end-to-end wall time and median figures of the child's runs."""
-        walls, figures = [], []
-        task = self.progress.add_task(label, total=self.repeats)
-        for _ in range(self.repeats):
-            started = time.perf_counter()
-            result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
-                                    cwd=ROOT)
-            walls.append(time.perf_counter() - started)
-            if result.returncode != 0:
-                raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
-            figures.append(json.loads(result.stdout.strip().splitlines()[-1]))
-            self.progress.advance(task)
-        self.progress.remove_task(task)
-        return statistics.median(walls), {
-            key: statistics.median(f[key] for f in figures) if isinstance(value, (int, float)) else value
-            for key, value in figures[0].items()
-        }
+        walls, figures = self.rounds(label, {label: lambda: self.run(args)})[label]
+        return statistics.median(walls), _medians(figures)
 
-    def peer(self, services: int) -> tuple[float, int]:
-        walls, count = [], 0
-        task = self.progress.add_task(f"{services} services: CDK synth", total=self.repeats)
+    def rounds(self, label: str, jobs: dict[str, Callable[[], tuple[float, dict]]]
+               ) -> dict[str, tuple[list[float], list[dict]]]:
+        """Each job once per round, in turn, ``repeats`` rounds: each job's walls and figures, in round order.
+
+        Taken in turn, the runs of one round see the machine in the same state, so a ratio of two jobs is best
+        taken round by round (``paired``): on a machine whose speed drifts, medians taken a minute apart are not.
+        """
+        results: dict[str, tuple[list[float], list[dict]]] = {name: ([], []) for name in jobs}
+        task = self.progress.add_task(label, total=self.repeats * len(jobs))
         for _ in range(self.repeats):
-            with tempfile.TemporaryDirectory() as outdir:
-                started = time.perf_counter()
-                result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True,
-                                        text=True)
-                walls.append(time.perf_counter() - started)
-            if result.returncode != 0:
-                raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
-            count = json.loads(result.stdout.strip().splitlines()[-1])["resources"]
-            self.progress.advance(task)
+            for name, job in jobs.items():
+                wall, figures = job()
+                results[name][0].append(wall)
+                results[name][1].append(figures)
+                self.progress.advance(task)
         self.progress.remove_task(task)
-        return statistics.median(walls), count
+        return results
+
+    @staticmethod
+    def run(args: tuple[str, ...]) -> tuple[float, dict]:
+        """One fresh child process: its wall time and the figures it printed."""
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                                cwd=ROOT)
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-2000:]}")
+        return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+    @staticmethod
+    def synth(services: int) -> tuple[float, dict]:
+        """One CDK synth of the topology: its wall time and what the peer printed."""
+        with tempfile.TemporaryDirectory() as outdir:
+            started = time.perf_counter()
+            result = subprocess.run(["node", "app.js", str(services), outdir], cwd=PEER, capture_output=True,
+                                    text=True)
+            wall = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(f"CDK peer failed for {services} services:\n{result.stderr[-2000:]}")
+        return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _medians(figures: list[dict]) -> dict:
+    """Each numeric figure's median over the runs; anything else as the first run gave it."""
+    return {key: statistics.median(f[key] for f in figures) if isinstance(value, (int, float)) else value
+            for key, value in figures[0].items()}
+
+
+def paired(numerators: list[float], denominators: list[float]) -> float:
+    """The median of the ratios taken round by round."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
 def peer_ready() -> str | None:
@@ -373,12 +399,10 @@ class Row:
     peak_mib: float
     pack_peak_mib: float
     mandatory: int
+    gate_share: float  # plan+gate over plan, round by round (median), less one
     cdk_s: float | None = None
+    cdk_ratio: float | None = None  # plan+gate over the CDK synth, round by round (median)
     cdk_resources: int | None = None
-
-    @property
-    def gate_share(self) -> float:
-        return self.gated_s / self.plan_s - 1
 
 
 def measure_sizes(runner: Runner, sizes: tuple[int, ...], peer_problem: str | None) -> list[Row]:
@@ -388,13 +412,23 @@ def measure_sizes(runner: Runner, sizes: tuple[int, ...], peer_problem: str | No
         stack = f"bench{size}"
         with tempfile.TemporaryDirectory() as scratch:
             project = project_with(stack, size, Path(scratch))
-            plan_s, plan = runner.child(f"{size} services: plan", "odyssey", str(project), stack, "--skip-policies")
-            gated_s, gated = runner.child(f"{size} services: plan+gate", "odyssey", str(project), stack, *packs)
-        bare_s, _ = runner.child(f"{size} services: bare registrations", "bare", str(gated["resources"]))
-        row = Row(size, int(gated["resources"]), plan_s, gated_s, bare_s, gated["peak_mib"], gated["pack_peak_mib"],
-                  int(gated["mandatory"]))
-        if peer_problem is None:
-            row.cdk_s, row.cdk_resources = runner.peer(size)
+            jobs = {
+                "plan": lambda: runner.run(("odyssey", str(project), stack, "--skip-policies")),
+                "plan+gate": lambda: runner.run(("odyssey", str(project), stack, *packs)),
+            }
+            if peer_problem is None:
+                jobs["CDK synth"] = lambda: runner.synth(size)
+            runs = runner.rounds(f"{size} services: {', '.join(jobs)}", jobs)
+        (plan_walls, _), (gated_walls, gated) = runs["plan"], runs["plan+gate"]
+        figures = _medians(gated)
+        bare_s, _ = runner.child(f"{size} services: bare registrations", "bare", str(figures["resources"]))
+        row = Row(size, int(figures["resources"]), statistics.median(plan_walls), statistics.median(gated_walls),
+                  bare_s, figures["peak_mib"], figures["pack_peak_mib"], int(figures["mandatory"]),
+                  gate_share=paired(gated_walls, plan_walls) - 1)
+        if "CDK synth" in runs:
+            cdk_walls, cdk = runs["CDK synth"]
+            row.cdk_s, row.cdk_ratio = statistics.median(cdk_walls), paired(gated_walls, cdk_walls)
+            row.cdk_resources = int(cdk[0]["resources"])
         rows.append(row)
     return rows
 
@@ -407,7 +441,7 @@ def print_sizes(rows: list[Row]) -> None:
         share = f"{row.gate_share:+.0%}"
         if row.gate_share > GATE_SHARE_TARGET:
             share = f"[red]{share}[/]"
-        cdk = ["skipped", ""] if row.cdk_s is None else [f"{row.cdk_s:.2f}", f"{row.gated_s / row.cdk_s:.2f}x"]
+        cdk = ["skipped", ""] if row.cdk_s is None else [f"{row.cdk_s:.2f}", f"{row.cdk_ratio:.2f}x"]
         times.add_row(str(row.services), f"{row.resources:,}", f"{row.plan_s:.2f}", f"{row.gated_s:.2f}", share, *cdk)
     console.print(times)
 
@@ -432,8 +466,8 @@ def print_sizes(rows: list[Row]) -> None:
                 console.print(f"growth 100 -> {size} services: plan+gate {growth:.2f}x ({verdict} {target}x), "
                               f"resources {row.resources / base.resources:.2f}x, plan memory {memory:.2f}x",
                               highlight=False)
-        if base.cdk_s is not None:
-            ratio = base.gated_s / base.cdk_s
+        if base.cdk_ratio is not None:
+            ratio = base.cdk_ratio
             verdict = "[green]faster[/]" if ratio < CDK_TARGET else "[red]slower[/]"
             console.print(f"100 services: plan+gate {ratio:.2f}x the CDK synth ({verdict})", highlight=False)
     worst = max(rows, key=lambda row: row.gate_share)
@@ -447,7 +481,9 @@ def print_sizes(rows: list[Row]) -> None:
                           "deploy it as one stack (Pulumi has no such limit).", highlight=False)
         if row.mandatory:
             console.print(f"note: {row.services} services: {row.mandatory} mandatory violations", highlight=False)
-    console.print("Times are end to end (interpreter start to exit), medians of fresh processes. plan / bare: the "
+    console.print("Times are end to end (interpreter start to exit), medians of fresh processes. The gate's share and "
+                  "the CDK ratio are medians of ratios taken round by round: each round runs plan, plan+gate and the "
+                  "synth in turn. plan / bare: the "
                   "plan's time against registering as many plain resources in the same runtime. Memory: the "
                   "planning process's peak, and the largest policy pack process's.", highlight=False)
 
@@ -530,6 +566,20 @@ def print_clusters(rows: list[ClusterRow]) -> None:
         "in a fresh process. MiB: the planning process's peak.", highlight=False)
 
 
+SOURCES = ("odyssey", "components", "policies")  # the project's packages the command and its pack import
+
+
+def compile_sources() -> bool:
+    """Compile the project's modules to bytecode, as a run of the command leaves them, before timing any.
+
+    Python writes a module's bytecode the first time it imports it, unless PYTHONDONTWRITEBYTECODE is set, as it
+    is on the build machine: there every run compiled each module it imported from source, about 0.3 s of the
+    committed prod plan (paired runs, 0.93x with bytecode). Compiled first, the figures are those an operator sees
+    from the second run on. False when a file could not be compiled (the child that imports it then fails).
+    """
+    return all(compileall.compile_dir(ROOT / package, quiet=1) for package in SOURCES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="service counts, comma-separated")
@@ -543,7 +593,10 @@ def main() -> None:
         parser.error(f"--sizes {args.sizes}: give service counts separated by commas, for example 1,10,100")
     if args.repeats < 1 or min(sizes) < 1:
         parser.error("--repeats and every size must be at least 1, for example --sizes 1,100 --repeats 3")
-    console.print(f"[bold]Odyssey plan-scale benchmark[/]: medians of {args.repeats} fresh processes, end to end")
+    console.print(f"[bold]Odyssey plan-scale benchmark[/]: medians of {args.repeats} fresh processes, end to end, "
+                  f"the project's modules compiled to bytecode first ({', '.join(SOURCES)})")
+    if not compile_sources():
+        console.print("[yellow]Some of the project's modules did not compile; the children importing them fail.[/]")
     peer_problem = None if args.cluster_only else peer_ready()
     if peer_problem:
         console.print(f"[yellow]CDK peer skipped:[/] {peer_problem}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
+from pathlib import Path
 
 import boto3
 import pytest
@@ -124,8 +126,8 @@ def test_the_benchmark_tables_fit_80_columns_with_every_figure_whole(monkeypatch
     """Rendered with figures as wide as a slow machine gives, without running the benchmark."""
     bench = benchmark()
     monkeypatch.setattr(bench, "console", Console(width=WIDTH, record=True, file=io.StringIO()))
-    sizes = [bench.Row(500, 12345, 123.45, 1234.56, 98.76, 1234.0, 321.0, 0, 123.45, 12345),
-             bench.Row(1, 74, 1.23, 1.5, 0.98, 150.0, 64.0, 2)]
+    sizes = [bench.Row(500, 12345, 123.45, 1234.56, 98.76, 1234.0, 321.0, 0, 9.0, 123.45, 10.0, 12345),
+             bench.Row(1, 74, 1.23, 1.5, 0.98, 150.0, 64.0, 2, 0.22)]
     clusters = [bench.ClusterRow(500, 12345, 3, 0, 1234.5, 12345.0, 123.4)]
     bench.print_sizes(sizes)
     bench.print_clusters(clusters)
@@ -151,6 +153,37 @@ def test_the_benchmark_shows_its_progress():
         wall, figures = bench.Runner(1, progress).child("1 service: bare registrations", "bare", "1")
         progress.refresh()
     assert seen == ["1 service: bare registrations"] and wall > 0 and figures["peak_mib"] > 0
+
+
+def test_the_benchmark_runs_its_jobs_in_turn_and_pairs_ratios_by_round():
+    bench = benchmark()
+    order = []
+
+    def job(name, wall):
+        return lambda: order.append(name) or (wall, {"n": len(order)})
+
+    with Progress(console=Console(file=io.StringIO())) as progress:
+        runs = bench.Runner(3, progress).rounds("pair", {"a": job("a", 2.0), "b": job("b", 1.0)})
+    assert order == ["a", "b"] * 3
+    assert runs["a"] == ([2.0] * 3, [{"n": 1}, {"n": 3}, {"n": 5}])
+    # Taken round by round: for the second pair the ratio of the medians would be 2.0.
+    assert bench.paired([2.0, 4.0, 8.0], [1.0, 4.0, 4.0]) == 2.0
+    assert bench.paired([1.0, 10.0, 10.0], [1.0, 5.0, 20.0]) == 1.0
+
+
+def test_the_benchmark_compiles_the_project_first_whatever_the_environment_says(monkeypatch):
+    """The build machine sets PYTHONDONTWRITEBYTECODE; the benchmark times runs as they are from the second on."""
+    import importlib.util
+    import os
+
+    bench = benchmark()
+    module = bench.ROOT / "policies" / "conversions.py"
+    compiled = Path(importlib.util.cache_from_source(str(module)))
+    compiled.unlink(missing_ok=True)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert bench.compile_sources() is True
+    assert compiled.exists() and os.path.getsize(compiled) > 0
 
 
 def test_the_benchmark_floor_loads_the_provider_packages_it_is_given():
