@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import textwrap
 
 import pytest
 from typer.testing import CliRunner
 
 from odyssey.ops.cli import EXIT_CONFIG, EXIT_POLICY, app
-from odyssey.ops.offline.gate import GateError, run_gate
+from odyssey.ops.offline.gate import GateError, GateSession, helper_cpus, run_gate
 from odyssey.ops.offline.plan import run_plan
 from tests.plans import ROOT, plan_config
 
@@ -295,3 +296,22 @@ def test_relay_frames_round_trip_and_a_cut_frame_is_an_error():
     for cut in (3, len(stream.getvalue()) - 1):
         with pytest.raises(EOFError):
             list(read_frames(io.BytesIO(stream.getvalue()[:cut])))
+
+
+@pytest.mark.parametrize(("allowed", "helpers"), [
+    ({0}, None), ({0, 1}, {1}), ({3, 1}, {3}), ({2, 5, 7}, {5, 7}), (set(range(64)), set(range(1, 64))),
+])
+def test_helpers_are_kept_off_one_cpu_when_there_are_two(allowed, helpers):
+    assert helper_cpus(allowed) == helpers
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and two CPUs this process may use")
+def test_the_pack_and_its_relay_run_off_the_cpu_the_program_keeps():
+    before = os.sched_getaffinity(0)
+    with GateSession([(PACK, None)], "odyssey", "prod", "organization") as session:
+        session.ready()
+        (run,) = session.runs
+        assert os.sched_getaffinity(run.process.process.pid) == helper_cpus(before)
+        assert os.sched_getaffinity(run.relay.pid) == helper_cpus(before)
+    assert os.sched_getaffinity(0) == before  # the calling process is left as it was

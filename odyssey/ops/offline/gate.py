@@ -8,7 +8,9 @@ each policy's schema and with the schema defaults filled in, as the CLI does),
 ``AnalyzeStack`` with parents, dependencies and property dependencies. The
 ``Analyze`` calls are made as the program registers, in order, by a relay
 process beside each pack (``relay.py``), so they cost the planning process
-only a write to a pipe.
+only a write to a pipe. Where the platform allows (Linux, two CPUs or more),
+packs and relays are kept off one CPU, which the program keeps to itself
+(``helper_cpus``).
 
 Differences from a real preview, on purpose and documented: ``AnalyzeStack``
 gets each resource's inputs (in a preview it gets the planned state, which for
@@ -196,6 +198,35 @@ def build_policy_config(
 # ------------------------------------------------------------------ the pack process
 
 
+def helper_cpus(allowed: set[int]) -> set[int] | None:
+    """The CPUs for the gate's helper processes, given those this process may use: all but one, kept for the
+    program. None with fewer than two: there is nothing to keep apart.
+
+    Why: a pack answers each Analyze call on gRPC threads that wake per call, and so does its relay. Free to run
+    anywhere, two of them runnable at once took turns with the program on its CPU. Kept off one CPU, they take
+    turns among themselves, and the program, which the kernel then leaves on the CPU they cannot use, runs on.
+    Paired runs at 500 services, plan+gate over the plan alone: 1.20x free (``farm-bench -n 4``), 1.05x with the
+    helpers kept off one CPU; at 100 services, plan+gate 0.92x the time it took with them free (``-n 6``).
+    """
+    return allowed - {min(allowed)} if len(allowed) >= 2 else None
+
+
+def _keep_off_the_program_cpu(pid: int) -> None:
+    """Confine a helper process (a pack, a relay) to ``helper_cpus``, where the platform can (Linux).
+
+    Called as soon as the process starts: its threads start later, after the interpreter's start-up and imports,
+    and a thread starts on the CPUs of the thread that starts it.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    cpus = helper_cpus(os.sched_getaffinity(0))
+    if cpus:
+        try:
+            os.sched_setaffinity(pid, cpus)
+        except OSError:
+            pass  # it has already exited, and says so where it is read; placement is only a speed-up
+
+
 class PolicyPackProcess:
     """A policy pack started the way the CLI starts it, and a gRPC client to it."""
 
@@ -227,6 +258,7 @@ class PolicyPackProcess:
             [python, "-u", str(main)], cwd=pack_dir, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
+        _keep_off_the_program_cpu(self.process.pid)
         port = self._read_port()
         # Keep reading what the pack prints, or a chatty pack blocks on a full pipe.
         self.stderr_tail: list[str] = []
@@ -414,6 +446,7 @@ class _PackRun:
             [sys.executable, str(RELAY), self.process.address, str(CALL_TIMEOUT_SECONDS)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
+        _keep_off_the_program_cpu(self.relay.pid)
 
     def _failure(self, error: grpc.RpcError | str) -> GateError:
         """The pack's failure, with the last line it printed on stderr."""
