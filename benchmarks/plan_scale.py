@@ -583,7 +583,8 @@ def compile_sources() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="service counts, comma-separated")
-    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per figure (the median is kept)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="rounds: fresh processes per figure (the median is kept)")
     parser.add_argument("--no-cluster", action="store_true", help="skip the cluster rows")
     parser.add_argument("--cluster-only", action="store_true", help="only the cluster rows")
     args = parser.parse_args()
