@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
@@ -92,9 +94,6 @@ def test_the_plan_pauses_the_cyclic_collector_and_gives_it_back(tmp_path):
 
 def test_the_command_runs_and_exits_cleanly_in_a_process_of_its_own(tmp_path):
     # `odyssey` freezes what is alive as it exits (odyssey.ops.cli.main): the exit code and output stay the command's.
-    import subprocess
-    import sys
-
     out = tmp_path / "plan.json"
     result = subprocess.run([sys.executable, "-m", "odyssey", "plan", "prod", "-q", "--json", str(out),
                              "--project-dir", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
@@ -107,9 +106,6 @@ def test_the_command_runs_and_exits_cleanly_in_a_process_of_its_own(tmp_path):
 
 
 def test_a_planning_command_keeps_the_collector_off_to_its_exit_and_a_watching_command_does_not():
-    import subprocess
-    import sys
-
     from odyssey.ops.cli import PLANNING_COMMANDS
 
     registered = {command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands}

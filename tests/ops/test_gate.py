@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import textwrap
@@ -10,9 +11,11 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
+import odyssey.ops.offline.gate as gate_module
 from odyssey.ops.cli import EXIT_CONFIG, EXIT_POLICY, app
 from odyssey.ops.offline.gate import GateError, GateSession, helper_cpus, run_gate
 from odyssey.ops.offline.plan import run_plan
+from odyssey.ops.offline.relay import ANSWER, ERROR, read_frames, write_frame
 from tests.plans import ROOT, plan_config
 
 PACK = ROOT / "policies"
@@ -273,8 +276,6 @@ def test_a_pack_that_dies_while_analyzing_is_a_clear_error(prod_plan, tmp_path):
 
 
 def test_a_relay_that_stops_is_a_clear_error(prod_plan, tmp_path, monkeypatch):
-    import odyssey.ops.offline.gate as gate_module
-
     broken = tmp_path / "relay.py"
     broken.write_text("import sys\nsys.exit('relay: cannot reach the pack')\n")
     monkeypatch.setattr(gate_module, "RELAY", broken)
@@ -284,10 +285,6 @@ def test_a_relay_that_stops_is_a_clear_error(prod_plan, tmp_path, monkeypatch):
 
 
 def test_relay_frames_round_trip_and_a_cut_frame_is_an_error():
-    import io
-
-    from odyssey.ops.offline.relay import ANSWER, ERROR, read_frames, write_frame
-
     stream = io.BytesIO()
     frames = [(ANSWER, b""), (ANSWER, b"\x00" * 70_000), (ERROR, "UNAVAILABLE: gone".encode())]
     for kind, payload in frames:

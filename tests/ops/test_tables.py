@@ -7,8 +7,10 @@ two tenants' services with long names and a failed rollout.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -173,9 +175,6 @@ def test_the_benchmark_runs_its_jobs_in_turn_and_pairs_ratios_by_round():
 
 def test_the_benchmark_compiles_the_project_first_whatever_the_environment_says(monkeypatch):
     """The build machine sets PYTHONDONTWRITEBYTECODE; the benchmark times runs as they are from the second on."""
-    import importlib.util
-    import os
-
     bench = benchmark()
     module = bench.ROOT / "policies" / "conversions.py"
     compiled = Path(importlib.util.cache_from_source(str(module)))
